@@ -1,0 +1,95 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Composition root of the WSGI application.
+
+``load_app(conf)`` builds the paste pipeline for [api] auth_strategy. The
+ConfigOpts is never global: it is parked in APPCONFIGS under a random key
+that travels through paste's global_conf, and every factory looks it up.
+"""
+
+import os
+import uuid
+
+from oslo_log import log as logging
+from paste import deploy
+import pecan
+
+from heat_deploy.api.controllers import root
+from heat_deploy.api import hooks
+from heat_deploy.db import api as db_api
+from heat_deploy import policy
+
+LOG = logging.getLogger(__name__)
+
+APPCONFIGS = {}
+_CONF_KEY = 'heat_deploy_conf_key'
+
+
+class AppState(object):
+    """What every request of one application shares, built once.
+
+    :ivar conf: the service's ConfigOpts.
+    :ivar enforcer: the oslo.policy enforcer.
+    """
+
+    def __init__(self, conf):
+        self.conf = conf
+        self.enforcer = policy.make_enforcer(conf)
+
+
+def conf_from_paste(global_conf):
+    return APPCONFIGS[global_conf[_CONF_KEY]]
+
+
+def find_paste_config(conf):
+    """Absolute path of [api] paste_config.
+
+    A relative name is looked for beside the configuration files, then
+    inside the package.
+    """
+    name = conf.api.paste_config
+    if os.path.isabs(name):
+        return name
+    found = conf.find_file(name)
+    if found:
+        return os.path.abspath(found)
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+
+
+def setup_app(conf):
+    """The Pecan application serving /v1 (no middleware around it)."""
+    db_api.configure(conf)
+    state = AppState(conf)
+    return pecan.make_app(
+        root.RootController(),
+        hooks=[hooks.ContextHook(state)],
+        force_canonical=False,
+        guess_content_type_from_ext=False,
+        debug=False,
+    )
+
+
+def app_factory(global_conf, **local_conf):
+    return setup_app(conf_from_paste(global_conf))
+
+
+def load_app(conf):
+    """The complete WSGI application for ``conf``."""
+    key = str(uuid.uuid4())
+    APPCONFIGS[key] = conf
+    paste_file = find_paste_config(conf)
+    name = 'heat_deploy+%s' % conf.api.auth_strategy
+    LOG.info('Loading %(name)s from %(file)s', {'name': name,
+                                                'file': paste_file})
+    return deploy.loadapp('config:' + paste_file, name=name,
+                          global_conf={_CONF_KEY: key})

@@ -1,0 +1,82 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""/v1/{tenant_id}/software_configs: list, create, show, delete."""
+
+import pecan
+
+from heat_deploy.api import body
+from heat_deploy.objects import software_config
+from heat_deploy.policies import software_configs as policies
+
+
+def _context():
+    return pecan.request.context
+
+
+def _authorize(rule):
+    _context().can(rule, {'project_id': pecan.request.tenant_id})
+
+
+class SoftwareConfigController(object):
+    """One config. Configs are immutable: there is no PUT or PATCH."""
+
+    def __init__(self, config_id):
+        self.config_id = config_id
+
+    @pecan.expose(generic=True, template='json')
+    def index(self):
+        _authorize(policies.SHOW)
+        return {'software_config': software_config.get(_context(),
+                                                        self.config_id)}
+
+    @index.when(method='DELETE', template='json')
+    def delete(self):
+        _authorize(policies.DELETE)
+        software_config.delete(_context(), self.config_id)
+        pecan.response.status = 204
+
+
+class SoftwareConfigsController(object):
+    """The collection of the project's configs."""
+
+    @pecan.expose(generic=True, template='json')
+    def index(self, **params):
+        if body.bool_param(params, 'global_tenant'):
+            _authorize(policies.GLOBAL_INDEX)
+            ctx = _context().elevated()
+        else:
+            ctx = _context()
+        _authorize(policies.INDEX)
+        configs = software_config.list_summaries(
+            ctx, limit=body.limit_param(params), marker=params.get('marker'))
+        return {'software_configs': configs}
+
+    @index.when(method='POST', template='json')
+    def create(self, **params):
+        _authorize(policies.CREATE)
+        doc = body.json_object(pecan.request)
+        document = software_config.build_document(
+            config=doc.get('config'), inputs=doc.get('inputs'),
+            outputs=doc.get('outputs'), options=doc.get('options'))
+        config = software_config.create(
+            _context(),
+            name=body.string_field(doc, 'name', max_length=255),
+            group=body.string_field(doc, 'group', max_length=255),
+            document=document,
+            quota=pecan.request.app_state.conf.quota
+            .max_software_configs_per_tenant)
+        return {'software_config': config}
+
+    @pecan.expose()
+    def _lookup(self, config_id, *remainder):
+        return SoftwareConfigController(config_id), remainder

@@ -1,0 +1,148 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""/v1/{tenant_id}/software_deployments and the server metadata view."""
+
+import pecan
+import webob.exc
+
+from heat_deploy.api import body
+from heat_deploy.objects import signal_rules
+from heat_deploy.objects import software_deployment
+from heat_deploy.policies import software_deployments as policies
+
+
+def _context():
+    return pecan.request.context
+
+
+def _authorize(rule):
+    _context().can(rule, {'project_id': pecan.request.tenant_id})
+
+
+def _status_field(doc):
+    status = body.string_field(doc, 'status')
+    if status is not None and status not in signal_rules.STATUSES:
+        raise webob.exc.HTTPBadRequest(
+            'The field "status" must be one of %s, not "%s".'
+            % (', '.join(signal_rules.STATUSES), status))
+    return status
+
+
+def _common_fields(doc):
+    """Fields that create and update share, validated."""
+    return {
+        'config_id': body.string_field(doc, 'config_id', max_length=36),
+        'input_values': body.object_field(doc, 'input_values'),
+        'action': body.string_field(doc, 'action', max_length=255),
+        'status': _status_field(doc),
+        'status_reason': body.string_field(doc, 'status_reason'),
+    }
+
+
+def _respond(deployment):
+    pecan.response.etag = deployment.etag
+    return {'software_deployment': deployment.data}
+
+
+def _if_match():
+    """Generations named by If-Match, or None when the header is absent."""
+    header = pecan.request.if_match
+    if header is webob.etag.AnyETag or header is webob.etag.NoETag:
+        return None
+    generations = []
+    for tag in header.etags:
+        try:
+            generations.append(int(tag))
+        except ValueError:
+            pass  # cannot be one of ours: never matches
+    return generations
+
+
+class SoftwareDeploymentController(object):
+    """One deployment: show, update (how servers report), delete."""
+
+    def __init__(self, deployment_id):
+        self.deployment_id = deployment_id
+
+    @pecan.expose(generic=True, template='json')
+    def index(self):
+        _authorize(policies.SHOW)
+        return _respond(software_deployment.get(_context(),
+                                                self.deployment_id))
+
+    @index.when(method='PUT', template='json')
+    def update(self):
+        _authorize(policies.UPDATE)
+        doc = body.json_object(pecan.request)
+        changes = _common_fields(doc)
+        changes['output_values'] = body.object_field(doc, 'output_values')
+        return _respond(software_deployment.update(
+            _context(), self.deployment_id, changes, if_match=_if_match()))
+
+    @index.when(method='DELETE', template='json')
+    def delete(self):
+        _authorize(policies.DELETE)
+        software_deployment.delete(_context(), self.deployment_id)
+        pecan.response.status = 204
+
+
+class ServerMetadataController(object):
+    """GET .../software_deployments/metadata/{server_id}."""
+
+    @pecan.expose(generic=True, template='json')
+    def index(self, *args):
+        # Without a server id Heat treats "metadata" as a deployment id.
+        if not args:
+            return SoftwareDeploymentController('metadata').index()
+        if len(args) > 1:
+            raise webob.exc.HTTPNotFound()
+        _authorize(policies.METADATA)
+        return {'metadata': software_deployment.server_metadata(
+            _context(), args[0])}
+
+
+class SoftwareDeploymentsController(object):
+    """The collection of the project's deployments."""
+
+    metadata = ServerMetadataController()
+
+    @pecan.expose(generic=True, template='json')
+    def index(self, **params):
+        _authorize(policies.INDEX)
+        return {'software_deployments': software_deployment.list_all(
+            _context(), server_id=params.get('server_id'))}
+
+    @index.when(method='POST', template='json')
+    def create(self, **params):
+        _authorize(policies.CREATE)
+        doc = body.json_object(pecan.request)
+        values = _common_fields(doc)
+        body.string_field(doc, 'config_id', required=True)
+        values['server_id'] = body.string_field(doc, 'server_id',
+                                                max_length=36, required=True)
+        values['stack_user_project_id'] = body.string_field(
+            doc, 'stack_user_project_id', max_length=64)
+        # Heat stores null here when the field is absent; use the defaults
+        # its RPC API documents instead.
+        values['input_values'] = values['input_values'] or {}
+        values['action'] = values['action'] or 'INIT'
+        values['status'] = values['status'] or signal_rules.COMPLETE
+        values['status_reason'] = values['status_reason'] or ''
+        conf = pecan.request.app_state.conf
+        return _respond(software_deployment.create(
+            _context(), values,
+            quota=conf.quota.max_software_deployments_per_tenant))
+
+    @pecan.expose()
+    def _lookup(self, deployment_id, *remainder):
+        return SoftwareDeploymentController(deployment_id), remainder

@@ -1,0 +1,83 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Heat's fault body, built from heat_deploy and webob errors.
+
+Every error response heat_deploy produces looks like Heat's::
+
+    {"code": 404, "title": "Not Found",
+     "explanation": "The resource could not be found.",
+     "error": {"type": "NotFound", "message": "...", "traceback": null}}
+"""
+
+from oslo_serialization import jsonutils
+import webob
+import webob.exc
+
+from heat_deploy import exception
+
+# Marks a response as already rendered here, so the outer middleware does not
+# rewrite it again.
+RENDERED_HEADER = 'X-Heat-Deploy-Fault'
+
+
+def body(code, error_type, message, request_id=None):
+    """The fault document as a dict.
+
+    :param code: HTTP status code.
+    :param error_type: the ``error.type`` value (an exception class name).
+    :param message: text for the caller, or None to leave it out.
+    :param request_id: added as ``error.request_id`` when given, so a 500
+        can be matched with the operator's log.
+    """
+    status_cls = webob.exc.status_map.get(code, webob.exc.HTTPServerError)
+    error = {'type': error_type, 'traceback': None}
+    if message is not None:
+        error['message'] = message
+    if request_id:
+        error['request_id'] = request_id
+    return {'code': code,
+            'title': status_cls.title,
+            'explanation': status_cls.explanation,
+            'error': error}
+
+
+def response(code, error_type, message, headers=None, request_id=None):
+    """A webob Response carrying the fault document."""
+    resp = webob.Response(
+        status=code,
+        content_type='application/json',
+        charset='UTF-8',
+        body=jsonutils.dump_as_bytes(
+            body(code, error_type, message, request_id)))
+    for name, value in (headers or {}).items():
+        resp.headers[name] = value
+    resp.headers[RENDERED_HEADER] = '1'
+    return resp
+
+
+def from_exception(exc):
+    """Fault response for a heat_deploy or webob error.
+
+    :returns: a webob Response, or None when the error is not one whose
+        message may be shown to the caller.
+    """
+    if isinstance(exc, exception.HeatDeployException):
+        return response(exc.code, type(exc).__name__, exc.message,
+                        headers=exc.headers)
+    if isinstance(exc, webob.exc.HTTPException) and exc.code >= 400:
+        headers = {}
+        if exc.code == 405 and exc.allow:
+            headers['Allow'] = ', '.join(exc.allow)
+        return response(exc.code, type(exc).__name__,
+                        exc.detail or exc.explanation, headers=headers)
+    return None

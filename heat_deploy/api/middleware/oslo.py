@@ -1,0 +1,42 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Paste factories for oslo.middleware filters bound to our ConfigOpts."""
+
+from oslo_middleware import cors
+from oslo_middleware import healthcheck
+from oslo_middleware import http_proxy_to_wsgi
+from oslo_middleware import request_id
+
+
+def _conf(global_conf):
+    from heat_deploy.api import app as api_app
+    return api_app.conf_from_paste(global_conf)
+
+
+def cors_filter_factory(global_conf, **local_conf):
+    conf = _conf(global_conf)
+    return lambda application: cors.CORS(application, conf)
+
+
+def http_proxy_to_wsgi_filter_factory(global_conf, **local_conf):
+    conf = _conf(global_conf)
+    return lambda application: http_proxy_to_wsgi.HTTPProxyToWSGI(
+        application, conf)
+
+
+def request_id_filter_factory(global_conf, **local_conf):
+    return request_id.RequestId
+
+
+def healthcheck_app_factory(global_conf, **local_conf):
+    return healthcheck.Healthcheck(None, _conf(global_conf))

@@ -1,0 +1,86 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""heat-deploy-api: a development server for heat_deploy.
+
+Production deployments serve heat_deploy.wsgi.api:application from uWSGI or
+gunicorn. With --dev this command runs without any configuration: SQLite in
+the current directory, noauth, loopback only, schema migrated at start-up.
+"""
+
+import os
+import socketserver
+import sys
+from wsgiref import simple_server
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from heat_deploy.api import app
+from heat_deploy.conf import api as api_conf
+from heat_deploy.db import api as db_api
+from heat_deploy.db import migration
+from heat_deploy import service
+
+LOG = logging.getLogger(__name__)
+
+DEV_DATABASE = 'heat_deploy.sqlite'
+
+CLI_OPTS = [
+    cfg.BoolOpt(
+        'dev', default=False,
+        help='Development mode: unless the configuration files say '
+             'otherwise, use SQLite in ./%s and noauth, and migrate the '
+             'schema before serving.' % DEV_DATABASE),
+]
+
+
+class ThreadingWSGIServer(socketserver.ThreadingMixIn,
+                          simple_server.WSGIServer):
+    """One thread per request, so a slow client does not block others."""
+
+    daemon_threads = True
+
+
+def main(argv=None):
+    conf = service.make_conf()
+    conf.register_cli_opts(CLI_OPTS)
+    if argv is None:
+        argv = sys.argv[1:]
+    if '--dev' in argv:
+        # Defaults only, so a config file still wins.
+        conf.set_default('connection', 'sqlite:///%s' % os.path.abspath(
+            DEV_DATABASE), group='database')
+        conf.set_default('auth_strategy', api_conf.AUTH_NOAUTH, group='api')
+    conf = service.prepare_service(argv, conf=conf)
+    if conf.dev:
+        db_api.configure(conf)
+        migration.upgrade()
+    application = app.load_app(conf)
+    server = simple_server.make_server(
+        conf.api.bind_host, conf.api.bind_port, application,
+        server_class=ThreadingWSGIServer)
+    host, port = server.server_address[:2]
+    url = 'http://%s:%d/' % (host if ':' not in host else '[%s]' % host,
+                             port)
+    print('heat_deploy API (auth_strategy=%s, database=%s) serving on %s'
+          % (conf.api.auth_strategy,
+             db_api.context_manager.writer.get_engine().url
+             .render_as_string(hide_password=True), url), flush=True)
+    if conf.api.auth_strategy == api_conf.AUTH_NOAUTH:
+        print('Try: curl -H "X-Auth-Token: dev" %sv1/demo/software_configs'
+              % url, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0

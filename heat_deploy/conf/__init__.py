@@ -1,0 +1,73 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Configuration options of heat_deploy, one module per option group.
+
+Every module in this package that defines ``register_opts(conf)`` and
+``list_opts()`` is picked up automatically, so a new group needs no edit
+here.
+"""
+
+import importlib
+import pkgutil
+
+from oslo_db import options as db_options
+from oslo_log import log
+from oslo_middleware import cors
+from oslo_middleware.healthcheck import opts as healthcheck_opts
+
+DEFAULT_SQLITE_CONNECTION = 'sqlite:////var/lib/heat_deploy/heat_deploy.sqlite'
+
+
+def _group_modules():
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module('%s.%s' % (__name__, info.name))
+        if hasattr(module, 'register_opts'):
+            yield module
+
+
+def register_opts(conf):
+    """Register every heat_deploy option and the library options it uses.
+
+    :param conf: the ConfigOpts instance the service was built with.
+    """
+    for module in _group_modules():
+        module.register_opts(conf)
+    db_options.set_defaults(conf, connection=DEFAULT_SQLITE_CONNECTION)
+    log.register_options(conf)
+    # The healthcheck at /healthcheck asks the database by default.
+    conf.register_opts(healthcheck_opts.HEALTHCHECK_OPTS, group='healthcheck')
+    conf.set_default('backends', ['heat_deploy_database'],
+                     group='healthcheck')
+
+
+def list_opts():
+    """Options of heat_deploy's own groups, for the sample generator."""
+    merged = {}
+    for module in _group_modules():
+        for group, opts in module.list_opts().items():
+            merged.setdefault(group, []).extend(opts)
+    return [(group, opts) for group, opts in merged.items()]
+
+
+def set_lib_defaults():
+    """Library defaults that suit heat_deploy (oslo.config.opts.defaults).
+
+    Called by the service at start-up and by the sample generator, so the
+    sample shows the defaults the service really runs with.
+    """
+    cors.set_defaults(
+        allow_headers=['X-Auth-Token', 'X-Openstack-Request-Id',
+                       'Content-Type', 'Accept', 'If-Match',
+                       'If-None-Match', 'If-Modified-Since'],
+        expose_headers=['X-Openstack-Request-Id', 'ETag', 'Last-Modified'],
+        allow_methods=['GET', 'PUT', 'POST', 'DELETE', 'HEAD'])

@@ -1,0 +1,92 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Database access: the enginefacade and its configuration.
+
+Queries live in heat_deploy.objects; they run inside
+``@context_manager.reader`` / ``@context_manager.writer`` functions that
+take the request context first.
+"""
+
+from oslo_db.sqlalchemy import enginefacade
+import sqlalchemy as sa
+from sqlalchemy.engine import url as sa_url
+
+context_manager = enginefacade.transaction_context()
+
+_configured = None
+
+
+def _settings(conf):
+    settings = dict(conf.database.items())
+    # oslo.db picks MySQL's 3-byte "utf8" unless the URL names a charset;
+    # configs and outputs must keep 4-byte characters such as emoji.
+    url = sa_url.make_url(settings['connection'])
+    if url.get_backend_name() == 'mysql' and 'charset' not in url.query:
+        url = url.update_query_dict({'charset': 'utf8mb4'})
+        settings['connection'] = url.render_as_string(hide_password=False)
+    # SQLite enforces foreign keys only when asked to.
+    settings['sqlite_fk'] = True
+    return settings
+
+
+def configure(conf):
+    """Point the enginefacade at [database] of ``conf``.
+
+    Calling it again with the same settings does nothing, so several
+    applications built in one process (as in the tests) share one engine.
+    """
+    global _configured
+    settings = _settings(conf)
+    if settings == _configured:
+        return
+    if context_manager.is_started:
+        context_manager.patch_factory(enginefacade.transaction_context())
+    context_manager.configure(**settings)
+    context_manager.append_on_engine_create(_serialise_sqlite_writes)
+    _configured = settings
+
+
+def _serialise_sqlite_writes(engine):
+    """Make SQLite transactions take the write lock when they begin.
+
+    oslo.db begins SQLite transactions as DEFERRED; two of them that read
+    and then write would fail with "database is locked" instead of waiting
+    for each other. BEGIN IMMEDIATE makes the second wait (busy_timeout),
+    which is what the quota lock and the signal path rely on. WAL lets
+    readers go on while one transaction writes.
+    """
+    if engine.dialect.name != 'sqlite':
+        return
+
+    @sa.event.listens_for(engine, 'connect')
+    def _connect(dbapi_connection, connection_record):
+        dbapi_connection.execute('PRAGMA busy_timeout = 30000')
+        if engine.url.database not in (None, '', ':memory:'):
+            dbapi_connection.execute('PRAGMA journal_mode = WAL')
+
+    @sa.event.listens_for(engine, 'begin', insert=True)
+    def _begin(connection):
+        if 'in_transaction' not in connection.info:
+            connection.exec_driver_sql('BEGIN IMMEDIATE')
+            # Tells oslo.db's own listener that BEGIN was already sent.
+            connection.info['in_transaction'] = True
+
+
+def get_engine():
+    return context_manager.writer.get_engine()
+
+
+def ping():
+    """Run a trivial query; raises when the database does not answer."""
+    with get_engine().connect() as connection:
+        connection.execute(sa.text('SELECT 1'))

@@ -1,0 +1,94 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""SQLAlchemy models of heat_deploy (Heat's schema plus a row version).
+
+The schema itself is only ever created by the alembic migrations; a test
+checks that these models and the migrations agree.
+"""
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from heat_deploy.db import types
+
+TABLE_ARGS = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4'}
+
+
+class Base(orm.DeclarativeBase):
+    pass
+
+
+class SoftwareConfig(Base):
+    """An immutable software config.
+
+    ``config`` holds Heat's JSON document
+    ``{"config": ..., "inputs": [...], "outputs": [...], "options": {...}}``.
+    """
+
+    __tablename__ = 'software_config'
+    __table_args__ = (
+        sa.Index('ix_software_config_tenant_created_at',
+                 'tenant', 'created_at'),
+        TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    created_at = sa.Column(types.Timestamp(), nullable=False)
+    name = sa.Column(sa.String(255), nullable=True)
+    group = sa.Column(sa.String(255), nullable=True)
+    config = sa.Column(types.Json(), nullable=True)
+    tenant = sa.Column(sa.String(64), nullable=False)
+
+
+class SoftwareDeployment(Base):
+    """A deployment of a config to a server.
+
+    ``generation`` increases on every write; it is the ETag clients send
+    back in If-Match so that no update is silently lost.
+    """
+
+    __tablename__ = 'software_deployment'
+    __table_args__ = (
+        sa.Index('ix_software_deployment_tenant', 'tenant'),
+        sa.Index('ix_software_deployment_server_id', 'server_id'),
+        sa.Index('ix_software_deployment_created_at', 'created_at'),
+        sa.Index('ix_software_deployment_stack_user_project_id',
+                 'stack_user_project_id'),
+        sa.Index('ix_software_deployment_config_id', 'config_id'),
+        TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.String(36), primary_key=True)
+    created_at = sa.Column(types.Timestamp(), nullable=False)
+    updated_at = sa.Column(types.Timestamp(), nullable=True)
+    server_id = sa.Column(sa.String(36), nullable=False)
+    config_id = sa.Column(sa.String(36),
+                          sa.ForeignKey('software_config.id'),
+                          nullable=False)
+    input_values = sa.Column(types.Json(), nullable=True)
+    output_values = sa.Column(types.Json(), nullable=True)
+    action = sa.Column(sa.String(255), nullable=True)
+    status = sa.Column(sa.String(255), nullable=True)
+    status_reason = sa.Column(types.LongText(), nullable=True)
+    tenant = sa.Column(sa.String(64), nullable=False)
+    stack_user_project_id = sa.Column(sa.String(64), nullable=True)
+    generation = sa.Column(sa.Integer(), nullable=False, default=1)
+
+
+class ProjectQuotaLock(Base):
+    """One row per project, locked to serialise its quota-checked creates."""
+
+    __tablename__ = 'project_quota_lock'
+    __table_args__ = (TABLE_ARGS,)
+
+    project_id = sa.Column(sa.String(64), primary_key=True)

@@ -1,0 +1,62 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Policy defaults of /v1/{tenant_id}/software_deployments and friends."""
+
+from oslo_policy import policy
+
+from heat_deploy.policies import base
+
+PREFIX = 'software_deployments:%s'
+INDEX = PREFIX % 'index'
+CREATE = PREFIX % 'create'
+SHOW = PREFIX % 'show'
+UPDATE = PREFIX % 'update'
+DELETE = PREFIX % 'delete'
+METADATA = PREFIX % 'metadata'
+
+_PATH = '/v1/{tenant_id}/software_deployments'
+_ITEM_PATH = _PATH + '/{deployment_id}'
+
+rules = [
+    policy.DocumentedRuleDefault(
+        name=INDEX, check_str=base.PROJECT_READER, scope_types=['project'],
+        description='List deployments.',
+        operations=[{'path': _PATH, 'method': 'GET'}]),
+    policy.DocumentedRuleDefault(
+        name=CREATE, check_str=base.PROJECT_MEMBER, scope_types=['project'],
+        description='Create deployment.',
+        operations=[{'path': _PATH, 'method': 'POST'}]),
+    policy.DocumentedRuleDefault(
+        name=SHOW, check_str=base.PROJECT_READER, scope_types=['project'],
+        description='Show deployment details.',
+        operations=[{'path': _ITEM_PATH, 'method': 'GET'}]),
+    policy.DocumentedRuleDefault(
+        name=UPDATE, check_str=base.PROJECT_MEMBER, scope_types=['project'],
+        description='Update deployment: status and outputs reported by '
+                    'the server, or a new config or action.',
+        operations=[{'path': _ITEM_PATH, 'method': 'PUT'}]),
+    policy.DocumentedRuleDefault(
+        name=DELETE, check_str=base.PROJECT_MEMBER, scope_types=['project'],
+        description='Delete deployment.',
+        operations=[{'path': _ITEM_PATH, 'method': 'DELETE'}]),
+    policy.DocumentedRuleDefault(
+        name=METADATA, check_str=base.PROJECT_READER_OR_STACK_USER,
+        scope_types=['project'],
+        description='Show the deployment configs of a server.',
+        operations=[{'path': _PATH + '/metadata/{server_id}',
+                     'method': 'GET'}]),
+]
+
+
+def list_rules():
+    return rules

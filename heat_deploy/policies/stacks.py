@@ -1,0 +1,33 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Policy defaults of the stack routes heat_deploy serves (validate)."""
+
+from oslo_policy import policy
+
+from heat_deploy.policies import base
+
+VALIDATE_TEMPLATE = 'stacks:validate_template'
+
+rules = [
+    policy.DocumentedRuleDefault(
+        name=VALIDATE_TEMPLATE, check_str=base.PROJECT_READER,
+        scope_types=['project'],
+        description='Validate a template. heat_deploy validates templates '
+                    'that define a single software config only; '
+                    '"openstack software config create" calls it first.',
+        operations=[{'path': '/v1/{tenant_id}/validate', 'method': 'POST'}]),
+]
+
+
+def list_rules():
+    return rules
