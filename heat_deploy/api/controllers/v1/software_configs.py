@@ -13,6 +13,7 @@
 """/v1/{tenant_id}/software_configs: list, create, show, delete."""
 
 import pecan
+import webob.exc
 
 from heat_deploy.api import body
 from heat_deploy.objects import software_config
@@ -34,7 +35,11 @@ class SoftwareConfigController(object):
         self.config_id = config_id
 
     @pecan.expose(generic=True, template='json')
-    def index(self):
+    def index(self, *args, **kwargs):
+        raise webob.exc.HTTPMethodNotAllowed()
+
+    @index.when(method='GET', template='json')
+    def show(self):
         _authorize(policies.SHOW)
         return {'software_config': software_config.get(_context(),
                                                         self.config_id)}
@@ -50,7 +55,11 @@ class SoftwareConfigsController(object):
     """The collection of the project's configs."""
 
     @pecan.expose(generic=True, template='json')
-    def index(self, **params):
+    def index(self, *args, **kwargs):
+        raise webob.exc.HTTPMethodNotAllowed()
+
+    @index.when(method='GET', template='json')
+    def get_all(self, **params):
         if body.bool_param(params, 'global_tenant'):
             _authorize(policies.GLOBAL_INDEX)
             ctx = _context().elevated()

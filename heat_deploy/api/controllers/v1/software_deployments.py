@@ -75,7 +75,11 @@ class SoftwareDeploymentController(object):
         self.deployment_id = deployment_id
 
     @pecan.expose(generic=True, template='json')
-    def index(self):
+    def index(self, *args, **kwargs):
+        raise webob.exc.HTTPMethodNotAllowed()
+
+    @index.when(method='GET', template='json')
+    def show(self):
         _authorize(policies.SHOW)
         return _respond(software_deployment.get(_context(),
                                                 self.deployment_id))
@@ -100,10 +104,14 @@ class ServerMetadataController(object):
     """GET .../software_deployments/metadata/{server_id}."""
 
     @pecan.expose(generic=True, template='json')
-    def index(self, *args):
+    def index(self, *args, **kwargs):
+        raise webob.exc.HTTPMethodNotAllowed()
+
+    @index.when(method='GET', template='json')
+    def get_metadata(self, *args):
         # Without a server id Heat treats "metadata" as a deployment id.
         if not args:
-            return SoftwareDeploymentController('metadata').index()
+            return SoftwareDeploymentController('metadata').show()
         if len(args) > 1:
             raise webob.exc.HTTPNotFound()
         _authorize(policies.METADATA)
@@ -117,7 +125,11 @@ class SoftwareDeploymentsController(object):
     metadata = ServerMetadataController()
 
     @pecan.expose(generic=True, template='json')
-    def index(self, **params):
+    def index(self, *args, **kwargs):
+        raise webob.exc.HTTPMethodNotAllowed()
+
+    @index.when(method='GET', template='json')
+    def get_all(self, **params):
         _authorize(policies.INDEX)
         return {'software_deployments': software_deployment.list_all(
             _context(), server_id=params.get('server_id'))}
