@@ -24,6 +24,7 @@ from oslo_db import options as db_options
 from oslo_log import log
 from oslo_middleware import cors
 from oslo_middleware.healthcheck import opts as healthcheck_opts
+from oslo_policy import opts as policy_opts
 
 DEFAULT_SQLITE_CONNECTION = 'sqlite:////var/lib/heat_deploy/heat_deploy.sqlite'
 
@@ -44,6 +45,7 @@ def register_opts(conf):
         module.register_opts(conf)
     db_options.set_defaults(conf, connection=DEFAULT_SQLITE_CONNECTION)
     log.register_options(conf)
+    policy_opts.set_defaults(conf)
     # The healthcheck at /healthcheck asks the database by default.
     conf.register_opts(healthcheck_opts.HEALTHCHECK_OPTS, group='healthcheck')
     conf.set_default('backends', ['heat_deploy_database'],

@@ -41,8 +41,9 @@ class BodyLimit(object):
         if req.content_length is not None:
             if req.content_length > self.max_size:
                 return self._too_large('%d bytes' % req.content_length)
-        elif req.is_body_readable:
-            req.body_file = sizelimit.LimitingReader(req.body_file,
+        elif req.method in ('POST', 'PUT', 'PATCH'):
+            # No declared length: a chunked body. Count while it is read.
+            req.body_file = sizelimit.LimitingReader(req.body_file_raw,
                                                      self.max_size)
         try:
             return req.get_response(self.application)

@@ -1,0 +1,145 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The fault wrapper, the noauth middleware and the body size limit."""
+
+from oslo_serialization import jsonutils
+import testtools
+import webob
+import webob.dec
+import webob.exc
+
+from heat_deploy.api.middleware import auth
+from heat_deploy.api.middleware import body_limit
+from heat_deploy.api.middleware import fault
+
+
+@webob.dec.wsgify
+def _echo_identity(req):
+    return webob.Response(json_body={
+        name: req.environ.get(name) for name in (
+            'HTTP_X_PROJECT_ID', 'HTTP_X_ROLES', 'HTTP_X_USER_ID',
+            'HTTP_X_IS_ADMIN_PROJECT', 'HTTP_X_SERVICE_ROLES')})
+
+
+class TestFaultWrapper(testtools.TestCase):
+
+    def test_unhandled_error_is_500_fault_with_request_id(self):
+        @webob.dec.wsgify
+        def broken(req):
+            raise RuntimeError('secret internals')
+
+        req = webob.Request.blank('/v1/p/x')
+        req.environ['openstack.request_id'] = 'req-123'
+        resp = req.get_response(fault.FaultWrapper(broken))
+        self.assertEqual(500, resp.status_code)
+        self.assertEqual('application/json', resp.content_type)
+        doc = jsonutils.loads(resp.body)
+        self.assertEqual('InternalServerError', doc['error']['type'])
+        self.assertIsNone(doc['error']['traceback'])
+        self.assertEqual('req-123', doc['error']['request_id'])
+        self.assertIn('req-123', doc['error']['message'])
+        self.assertNotIn(b'secret internals', resp.body)
+        self.assertNotIn(b'Traceback', resp.body)
+
+    def test_foreign_error_response_is_rewritten_keeping_headers(self):
+        @webob.dec.wsgify
+        def denies(req):
+            return webob.exc.HTTPUnauthorized(
+                headers={'WWW-Authenticate': 'Keystone uri="x"'})
+
+        resp = webob.Request.blank('/v1/p').get_response(
+            fault.FaultWrapper(denies))
+        self.assertEqual(401, resp.status_code)
+        self.assertEqual('Keystone uri="x"', resp.headers['WWW-Authenticate'])
+        doc = jsonutils.loads(resp.body)
+        self.assertEqual({'code', 'title', 'explanation', 'error'}, set(doc))
+        self.assertEqual('HTTPUnauthorized', doc['error']['type'])
+        self.assertIn('X-Auth-Token', doc['error']['message'])
+
+    def test_json_message_of_foreign_error_is_kept(self):
+        @webob.dec.wsgify
+        def denies(req):
+            return webob.Response(
+                status=401, json_body={'error': {'message': 'Token expired',
+                                                 'code': 401}})
+
+        resp = webob.Request.blank('/').get_response(
+            fault.FaultWrapper(denies))
+        self.assertEqual('Token expired',
+                         jsonutils.loads(resp.body)['error']['message'])
+
+    def test_success_passes_untouched(self):
+        resp = webob.Request.blank('/x').get_response(
+            fault.FaultWrapper(_echo_identity))
+        self.assertEqual(200, resp.status_code)
+
+
+class TestNoAuth(testtools.TestCase):
+
+    def _call(self, path, headers):
+        req = webob.Request.blank(path, headers=headers)
+        req.script_name = '/v1'
+        return req.get_response(auth.NoAuthMiddleware(_echo_identity))
+
+    def test_missing_or_blank_token_is_401(self):
+        for headers in ({}, {'X-Auth-Token': '  '}):
+            resp = self._call('/proj/software_configs', headers)
+            self.assertEqual(401, resp.status_code)
+            self.assertIn('WWW-Authenticate', resp.headers)
+
+    def test_project_from_path_and_default_roles(self):
+        resp = self._call('/proj/software_configs', {'X-Auth-Token': 't'})
+        doc = resp.json_body
+        self.assertEqual('proj', doc['HTTP_X_PROJECT_ID'])
+        self.assertEqual('reader,member', doc['HTTP_X_ROLES'])
+
+    def test_roles_header_sets_roles(self):
+        resp = self._call('/proj/x', {'X-Auth-Token': 't', 'X-Roles': ''})
+        self.assertEqual('', resp.json_body['HTTP_X_ROLES'])
+
+    def test_client_identity_headers_do_not_choose_the_project(self):
+        resp = self._call('/proj/x', {
+            'X-Auth-Token': 't', 'X-Project-Id': 'other',
+            'X-Is-Admin-Project': 'False', 'X-Service-Roles': 'admin'})
+        doc = resp.json_body
+        self.assertEqual('proj', doc['HTTP_X_PROJECT_ID'])
+        self.assertIsNone(doc['HTTP_X_IS_ADMIN_PROJECT'])
+        self.assertIsNone(doc['HTTP_X_SERVICE_ROLES'])
+
+
+class TestBodyLimit(testtools.TestCase):
+
+    def test_declared_length_over_limit_is_413(self):
+        req = webob.Request.blank('/', method='POST', body=b'x' * 11)
+        resp = req.get_response(body_limit.BodyLimit(_echo_identity, 10))
+        self.assertEqual(413, resp.status_code)
+        self.assertIn(b'11 bytes', resp.body)
+
+    def test_chunked_body_over_limit_is_413(self):
+        @webob.dec.wsgify
+        def reads(req):
+            req.body_file.read()
+            return webob.Response()
+
+        req = webob.Request.blank('/', method='POST', body=b'x' * 20)
+        del req.headers['Content-Length']
+        req.environ['HTTP_TRANSFER_ENCODING'] = 'chunked'
+        # What gunicorn and uWSGI say for a chunked body.
+        req.environ['wsgi.input_terminated'] = True
+        resp = req.get_response(body_limit.BodyLimit(reads, 10))
+        self.assertEqual(413, resp.status_code)
+
+    def test_body_at_limit_passes(self):
+        req = webob.Request.blank('/', method='POST', body=b'x' * 10)
+        resp = req.get_response(body_limit.BodyLimit(_echo_identity, 10))
+        self.assertEqual(200, resp.status_code)

@@ -1,0 +1,132 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Policy defaults, operator overrides and option registration."""
+
+import os
+
+from oslo_config import cfg
+import fixtures
+import testtools
+
+from heat_deploy import conf as hd_conf
+from heat_deploy import context
+from heat_deploy import exception
+from heat_deploy import policies
+from heat_deploy import policy
+from heat_deploy import service
+
+
+def _conf(**files):
+    conf = service.make_conf()
+    conf([], project='heat_deploy', default_config_files=[])
+    return conf
+
+
+class TestPolicyDefaults(testtools.TestCase):
+
+    def test_heat_rule_names_and_defaults(self):
+        defaults = {rule.name: rule.check_str
+                    for rule in policies.list_rules()}
+        reader = 'role:reader and project_id:%(project_id)s'
+        member = 'role:member and project_id:%(project_id)s'
+        self.assertEqual('!', defaults['software_configs:global_index'])
+        for name in ('software_configs:index', 'software_configs:show',
+                     'software_deployments:index',
+                     'software_deployments:show'):
+            self.assertEqual(reader, defaults[name])
+        for name in ('software_configs:create', 'software_configs:delete',
+                     'software_deployments:create',
+                     'software_deployments:update',
+                     'software_deployments:delete'):
+            self.assertEqual(member, defaults[name])
+        self.assertIn('role:heat_stack_user',
+                      defaults['software_deployments:metadata'])
+
+    def _ctx(self, enforcer, roles):
+        return context.RequestContext(project_id='p', roles=roles,
+                                      enforcer=enforcer)
+
+    def test_reader_reads_member_writes(self):
+        enforcer = policy.make_enforcer(_conf())
+        reader = self._ctx(enforcer, ['reader'])
+        self.assertTrue(reader.can('software_configs:index'))
+        self.assertRaises(exception.Forbidden, reader.can,
+                          'software_configs:create')
+        member = self._ctx(enforcer, ['member'])
+        self.assertTrue(member.can('software_deployments:update'))
+        self.assertFalse(member.can('software_configs:index', fatal=False))
+        stack_user = self._ctx(enforcer, ['heat_stack_user'])
+        self.assertTrue(stack_user.can('software_deployments:metadata'))
+        self.assertFalse(stack_user.can('software_deployments:show',
+                                        fatal=False))
+
+    def test_other_project_target_is_denied(self):
+        enforcer = policy.make_enforcer(_conf())
+        ctx = self._ctx(enforcer, ['reader', 'member'])
+        self.assertFalse(ctx.can('software_configs:index',
+                                 {'project_id': 'q'}, fatal=False))
+
+    def test_operator_policy_file_overrides(self):
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'policy.yaml')
+        with open(path, 'w') as policy_file:
+            policy_file.write('"software_configs:global_index": '
+                              '"role:reader"\n')
+        conf = _conf()
+        conf.set_override('policy_file', path, group='oslo_policy')
+        ctx = self._ctx(policy.make_enforcer(conf), ['reader'])
+        self.assertTrue(ctx.can('software_configs:global_index'))
+
+    def test_forbidden_names_the_rule(self):
+        ctx = self._ctx(policy.make_enforcer(_conf()), [])
+        err = self.assertRaises(exception.Forbidden, ctx.can,
+                                'software_configs:create')
+        self.assertEqual('You are not authorized to use '
+                         'software_configs:create.', err.message)
+
+    def test_admin_rule(self):
+        enforcer = policy.make_enforcer(_conf())
+        self.assertTrue(policy.is_admin(enforcer,
+                                        self._ctx(enforcer, ['admin'])))
+        self.assertFalse(policy.is_admin(enforcer,
+                                         self._ctx(enforcer, ['member'])))
+
+
+class TestOptions(testtools.TestCase):
+
+    def test_keystone_is_the_default_auth_strategy(self):
+        self.assertEqual('keystone', _conf().api.auth_strategy)
+
+    def test_defaults(self):
+        conf = _conf()
+        self.assertEqual(1048576, conf.api.max_json_body_size)
+        self.assertEqual('127.0.0.1', conf.api.bind_host)
+        self.assertEqual(4096, conf.quota.max_software_configs_per_tenant)
+        self.assertEqual(['heat_deploy_database'],
+                         conf.healthcheck.backends)
+
+    def test_every_option_has_help(self):
+        for group, opts in hd_conf.list_opts():
+            for opt in opts:
+                self.assertTrue(opt.help, '%s.%s' % (group, opt.name))
+
+    def test_unknown_auth_strategy_is_refused(self):
+        conf = _conf()
+        self.assertRaises(ValueError, conf.set_override, 'auth_strategy',
+                          'none', group='api')
+
+    def test_config_file_from_environment(self):
+        self.useFixture(fixtures.EnvironmentVariable(
+            service.CONFIG_FILE_ENV, '/a.conf, /b.conf'))
+        self.assertEqual(['/a.conf', '/b.conf'],
+                         service.default_config_files())
