@@ -12,6 +12,7 @@
 
 """The fault wrapper, the noauth middleware and the body size limit."""
 
+import fixtures
 from oslo_serialization import jsonutils
 import testtools
 import webob
@@ -38,9 +39,13 @@ class TestFaultWrapper(testtools.TestCase):
         def broken(req):
             raise RuntimeError('secret internals')
 
+        logger = self.useFixture(fixtures.FakeLogger())
         req = webob.Request.blank('/v1/p/x')
         req.environ['openstack.request_id'] = 'req-123'
         resp = req.get_response(fault.FaultWrapper(broken))
+        # The traceback goes to the operator's log, not to the caller.
+        self.assertIn('Traceback', logger.output)
+        self.assertIn('secret internals', logger.output)
         self.assertEqual(500, resp.status_code)
         self.assertEqual('application/json', resp.content_type)
         doc = jsonutils.loads(resp.body)

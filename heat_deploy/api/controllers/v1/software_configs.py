@@ -13,6 +13,7 @@
 """/v1/{tenant_id}/software_configs: list, create, show, delete."""
 
 import pecan
+import webob
 import webob.exc
 
 from heat_deploy.api import body
@@ -48,7 +49,7 @@ class SoftwareConfigController(object):
     def delete(self):
         _authorize(policies.DELETE)
         software_config.delete(_context(), self.config_id)
-        pecan.response.status = 204
+        return webob.Response(status=204)
 
 
 class SoftwareConfigsController(object):

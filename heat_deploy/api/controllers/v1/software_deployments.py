@@ -13,6 +13,7 @@
 """/v1/{tenant_id}/software_deployments and the server metadata view."""
 
 import pecan
+import webob
 import webob.exc
 
 from heat_deploy.api import body
@@ -97,7 +98,7 @@ class SoftwareDeploymentController(object):
     def delete(self):
         _authorize(policies.DELETE)
         software_deployment.delete(_context(), self.deployment_id)
-        pecan.response.status = 204
+        return webob.Response(status=204)
 
 
 class ServerMetadataController(object):
