@@ -104,26 +104,41 @@ class SoftwareDeploymentController(object):
 class ServerMetadataController(object):
     """GET .../software_deployments/metadata/{server_id}."""
 
+    def __init__(self, server_id):
+        self.server_id = server_id
+
     @pecan.expose(generic=True, template='json')
     def index(self, *args, **kwargs):
         raise webob.exc.HTTPMethodNotAllowed()
 
     @index.when(method='GET', template='json')
-    def get_metadata(self, *args):
-        # Without a server id Heat treats "metadata" as a deployment id.
-        if not args:
-            return SoftwareDeploymentController('metadata').show()
-        if len(args) > 1:
-            raise webob.exc.HTTPNotFound()
+    def get_metadata(self):
         _authorize(policies.METADATA)
         return {'metadata': software_deployment.server_metadata(
-            _context(), args[0])}
+            _context(), self.server_id)}
+
+
+class MetadataController(object):
+    """.../software_deployments/metadata[/{server_id}]."""
+
+    @pecan.expose(generic=True, template='json')
+    def index(self, *args, **kwargs):
+        raise webob.exc.HTTPMethodNotAllowed()
+
+    @index.when(method='GET', template='json')
+    def show(self):
+        # Without a server id Heat treats "metadata" as a deployment id.
+        return SoftwareDeploymentController('metadata').show()
+
+    @pecan.expose()
+    def _lookup(self, server_id, *remainder):
+        return ServerMetadataController(server_id), remainder
 
 
 class SoftwareDeploymentsController(object):
     """The collection of the project's deployments."""
 
-    metadata = ServerMetadataController()
+    metadata = MetadataController()
 
     @pecan.expose(generic=True, template='json')
     def index(self, *args, **kwargs):
