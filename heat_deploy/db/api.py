@@ -59,11 +59,11 @@ def configure(conf):
 def _serialise_sqlite_writes(engine):
     """Make SQLite transactions take the write lock when they begin.
 
-    oslo.db begins SQLite transactions as DEFERRED; two of them that read
-    and then write would fail with "database is locked" instead of waiting
-    for each other. BEGIN IMMEDIATE makes the second wait (busy_timeout),
-    which is what the quota lock and the signal path rely on. WAL lets
-    readers go on while one transaction writes.
+    oslo.db begins SQLite transactions with a plain (deferred) BEGIN; two of
+    them that read and then write fail with "database is locked" instead of
+    waiting for each other. BEGIN IMMEDIATE makes the second wait
+    (busy_timeout), which is what the quota lock and the signal path rely
+    on. WAL lets readers go on while one transaction writes.
     """
     if engine.dialect.name != 'sqlite':
         return
@@ -74,12 +74,13 @@ def _serialise_sqlite_writes(engine):
         if engine.url.database not in (None, '', ':memory:'):
             dbapi_connection.execute('PRAGMA journal_mode = WAL')
 
-    @sa.event.listens_for(engine, 'begin', insert=True)
-    def _begin(connection):
-        if 'in_transaction' not in connection.info:
-            connection.exec_driver_sql('BEGIN IMMEDIATE')
-            # Tells oslo.db's own listener that BEGIN was already sent.
-            connection.info['in_transaction'] = True
+    @sa.event.listens_for(engine, 'before_cursor_execute', retval=True)
+    def _begin_immediate(connection, cursor, statement, parameters, context,
+                         executemany):
+        # oslo.db sends a plain BEGIN itself; make it take the write lock.
+        if statement == 'BEGIN':
+            statement = 'BEGIN IMMEDIATE'
+        return statement, parameters
 
 
 def get_engine():
