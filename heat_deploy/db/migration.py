@@ -55,4 +55,5 @@ def head():
     """The newest revision the code knows about."""
     config = alembic_config.Config()
     config.set_main_option('script_location', MIGRATIONS_DIR)
-    return alembic_script.ScriptDirectory.from_config(config).get_current_head()
+    scripts = alembic_script.ScriptDirectory.from_config(config)
+    return scripts.get_current_head()

@@ -140,7 +140,7 @@ def normalise_inputs(inputs):
         where, item = _normalise_item('inputs', index, item, INPUT_KEYS)
         if 'default' in item:
             item['default'] = _check_default(where, item['type'],
-                                              item['default'])
+                                             item['default'])
         replace = item.pop('replace_on_change', False)
         if not isinstance(replace, bool):
             raise _invalid(where, '"replace_on_change" must be a boolean')
@@ -175,4 +175,3 @@ def _as_list(kind, items):
             reason='"%s" must be a list of objects, not %s'
             % (kind, _show(items)))
     return items
-

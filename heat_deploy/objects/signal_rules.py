@@ -47,7 +47,7 @@ class SignalResult(object):
             return 'deployment %s succeeded' % deployment_id
         if self.status_code is not None:
             return 'deployment %s failed (%s)' % (deployment_id,
-                                                 self.status_code)
+                                                  self.status_code)
         return 'deployment %s failed' % deployment_id
 
 

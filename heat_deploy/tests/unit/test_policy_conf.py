@@ -14,7 +14,6 @@
 
 import os
 
-from oslo_config import cfg
 import fixtures
 import testtools
 
@@ -26,7 +25,7 @@ from heat_deploy import policy
 from heat_deploy import service
 
 
-def _conf(**files):
+def _conf():
     conf = service.make_conf()
     conf([], project='heat_deploy', default_config_files=[])
     return conf

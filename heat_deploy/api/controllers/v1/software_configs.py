@@ -42,8 +42,8 @@ class SoftwareConfigController(object):
     @index.when(method='GET', template='json')
     def show(self):
         _authorize(policies.SHOW)
-        return {'software_config': software_config.get(_context(),
-                                                        self.config_id)}
+        config = software_config.get(_context(), self.config_id)
+        return {'software_config': config}
 
     @index.when(method='DELETE', template='json')
     def delete(self):
