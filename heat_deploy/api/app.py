@@ -27,11 +27,15 @@ import pecan
 from heat_deploy.api.controllers import root
 from heat_deploy.api import hooks
 from heat_deploy.db import api as db_api
+from heat_deploy import deployments
 from heat_deploy import policy
+from heat_deploy.signal import capability
+from heat_deploy.signal import manager
 
 LOG = logging.getLogger(__name__)
 
 APPCONFIGS = {}
+_STATES = {}
 _CONF_KEY = 'heat_deploy_conf_key'
 
 
@@ -40,15 +44,30 @@ class AppState(object):
 
     :ivar conf: the service's ConfigOpts.
     :ivar enforcer: the oslo.policy enforcer.
+    :ivar deployments: the deployments.Service with the loaded transports.
+    :ivar signer: signs and checks capability URLs.
     """
 
     def __init__(self, conf):
         self.conf = conf
         self.enforcer = policy.make_enforcer(conf)
+        self.deployments = deployments.Service(
+            conf, manager.SignalDriverManager(conf))
+        self.signer = capability.Signer(conf.signal.signing_keys)
 
 
 def conf_from_paste(global_conf):
     return APPCONFIGS[global_conf[_CONF_KEY]]
+
+
+def state_from_paste(global_conf):
+    """The AppState of this application, shared by its paste apps."""
+    key = global_conf[_CONF_KEY]
+    if key not in _STATES:
+        conf = APPCONFIGS[key]
+        db_api.configure(conf)
+        _STATES[key] = AppState(conf)
+    return _STATES[key]
 
 
 def find_paste_config(conf):
@@ -66,10 +85,8 @@ def find_paste_config(conf):
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
 
 
-def setup_app(conf):
+def setup_app(state):
     """The Pecan application serving /v1 (no middleware around it)."""
-    db_api.configure(conf)
-    state = AppState(conf)
     return pecan.make_app(
         root.RootController(),
         hooks=[hooks.ContextHook(state)],
@@ -80,7 +97,7 @@ def setup_app(conf):
 
 
 def app_factory(global_conf, **local_conf):
-    return setup_app(conf_from_paste(global_conf))
+    return setup_app(state_from_paste(global_conf))
 
 
 def load_app(conf):

@@ -13,6 +13,9 @@
 """Absolute URLs that point back at this API."""
 
 
+_MOUNTS = ('/v1', '/agent')
+
+
 def base_url(conf, request):
     """Scheme, host and prefix under which clients reach the API.
 
@@ -21,4 +24,11 @@ def base_url(conf, request):
     """
     if conf.api.public_endpoint:
         return conf.api.public_endpoint.rstrip('/')
-    return request.host_url + request.script_name.rsplit('/v1', 1)[0]
+    # SCRIPT_NAME is any prefix the WSGI server mounts us under plus the
+    # api-paste.ini mount point of the application answering.
+    prefix = request.script_name
+    for mount in _MOUNTS:
+        if prefix.endswith(mount):
+            prefix = prefix[:-len(mount)]
+            break
+    return request.host_url + prefix

@@ -18,6 +18,7 @@ the current directory, noauth, loopback only, schema migrated at start-up.
 """
 
 import os
+import secrets
 import socketserver
 import sys
 from wsgiref import simple_server
@@ -34,13 +35,15 @@ from heat_deploy import service
 LOG = logging.getLogger(__name__)
 
 DEV_DATABASE = 'heat_deploy.sqlite'
+DEV_SIGNING_KEY_FILE = 'heat_deploy.signing-key'
 
 CLI_OPTS = [
     cfg.BoolOpt(
         'dev', default=False,
         help='Development mode: unless the configuration files say '
-             'otherwise, use SQLite in ./%s and noauth, and migrate the '
-             'schema before serving.' % DEV_DATABASE),
+             'otherwise, use SQLite in ./%s, noauth and a signing key kept '
+             'in ./%s, and migrate the schema before serving.'
+             % (DEV_DATABASE, DEV_SIGNING_KEY_FILE)),
 ]
 
 
@@ -49,6 +52,21 @@ class ThreadingWSGIServer(socketserver.ThreadingMixIn,
     """One thread per request, so a slow client does not block others."""
 
     daemon_threads = True
+
+
+def _dev_signing_key():
+    """A random signing key kept beside the development database.
+
+    Kept in a file so signal and metadata URLs survive a restart.
+    """
+    path = os.path.abspath(DEV_SIGNING_KEY_FILE)
+    if not os.path.exists(path):
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                             0o600)
+        with os.fdopen(descriptor, 'w') as key_file:
+            key_file.write(secrets.token_urlsafe(32))
+    with open(path) as key_file:
+        return key_file.read().strip()
 
 
 def main(argv=None):
@@ -61,6 +79,8 @@ def main(argv=None):
         conf.set_default('connection', 'sqlite:///%s' % os.path.abspath(
             DEV_DATABASE), group='database')
         conf.set_default('auth_strategy', api_conf.AUTH_NOAUTH, group='api')
+        conf.set_default('signing_keys', [_dev_signing_key()],
+                         group='signal')
     conf = service.prepare_service(argv, conf=conf)
     if conf.dev:
         db_api.configure(conf)

@@ -83,6 +83,30 @@ class SoftwareDeployment(Base):
     tenant = sa.Column(sa.String(64), nullable=False)
     stack_user_project_id = sa.Column(sa.String(64), nullable=True)
     generation = sa.Column(sa.Integer(), nullable=False, default=1)
+    # Set for deployments whose config the service derives: the config the
+    # user asked for and the transport the server reports through.
+    source_config_id = sa.Column(sa.String(36), nullable=True)
+    signal_transport = sa.Column(sa.String(64), nullable=True)
+
+
+class ServerMetadata(Base):
+    """Per project and server: the state of its metadata document.
+
+    \`\`revision\`\` (the ETag) and \`\`last_modified\`\` (epoch seconds, the
+    Last-Modified header) change whenever the server's set of deployment
+    configs changes; \`\`last_modified\`\` strictly increases, even for
+    several changes within one second. \`\`credential_generation\`\` is part
+    of the metadata URL's signature: bumping it revokes the old URL.
+    """
+
+    __tablename__ = 'server_metadata'
+    __table_args__ = (TABLE_ARGS,)
+
+    tenant = sa.Column(sa.String(64), primary_key=True)
+    server_id = sa.Column(sa.String(36), primary_key=True)
+    revision = sa.Column(sa.Integer(), nullable=False)
+    last_modified = sa.Column(sa.BigInteger(), nullable=False)
+    credential_generation = sa.Column(sa.Integer(), nullable=False)
 
 
 class ProjectQuotaLock(Base):

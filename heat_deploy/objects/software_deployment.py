@@ -15,6 +15,11 @@
 Every write bumps ``generation``, which the API exposes as the ETag; an
 update either names the generation it was based on (If-Match) or is applied
 as one UPDATE statement, so no change is ever silently lost.
+
+A deployment created with a signal transport has a config derived by the
+service (see derived_config): ``source_config_id`` is the config the user
+chose, ``config_id`` the derived one, which lives and dies with the
+deployment.
 """
 
 from oslo_utils import uuidutils
@@ -24,15 +29,16 @@ from heat_deploy.db import api as db_api
 from heat_deploy.db import models
 from heat_deploy import exception
 from heat_deploy.objects import common
+from heat_deploy.objects import derived_config
+from heat_deploy.objects import server_metadata
 from heat_deploy.objects import signal_rules
 from heat_deploy.objects import software_config
 
 Model = models.SoftwareDeployment
 Config = models.SoftwareConfig
 
-# Fields a PUT may change, as Heat accepts them.
-UPDATABLE = ('config_id', 'input_values', 'output_values', 'action',
-             'status', 'status_reason')
+DEPLOY_DATA_AVAILABLE = 'Deploy data available'
+NOT_WAITING = 'Not waiting for outputs signal'
 
 
 def to_dict(row):
@@ -54,11 +60,47 @@ def to_dict(row):
 
 
 class Deployment(object):
-    """A deployment as the API returns it, with its ETag."""
+    """A deployment as read from the database.
+
+    :ivar data: the API form.
+    :ivar etag: the generation, as the ETag value.
+    """
 
     def __init__(self, row):
         self.data = to_dict(row)
         self.etag = str(row.generation)
+        self.id = row.id
+        self.tenant = row.tenant
+        self.server_id = row.server_id
+        self.action = row.action
+        self.status = row.status
+        self.input_values = row.input_values
+        self.stack_user_project_id = row.stack_user_project_id
+        self.transport = row.signal_transport
+        self.source_config_id = row.source_config_id
+
+
+class Derivation(object):
+    """How to derive a deployment's config.
+
+    :ivar transport: the signal transport name.
+    :ivar transport_inputs: the inputs its driver returned.
+    :ivar reports_outputs: whether servers report back on this transport
+        (if not, the deployment is COMPLETE at once, as NO_SIGNAL is).
+    :ivar config_quota: [quota] max_software_configs_per_tenant.
+    """
+
+    def __init__(self, transport, transport_inputs, reports_outputs,
+                 config_quota):
+        self.transport = transport
+        self.transport_inputs = transport_inputs
+        self.reports_outputs = reports_outputs
+        self.config_quota = config_quota
+
+    def status(self):
+        if self.reports_outputs:
+            return signal_rules.IN_PROGRESS, DEPLOY_DATA_AVAILABLE
+        return signal_rules.COMPLETE, NOT_WAITING
 
 
 def _visible(ctx):
@@ -81,23 +123,48 @@ def _check_config(session, ctx, config_id):
                                 % config_id)
 
 
+def _derive(session, ctx, source_id, input_values, server_id, action,
+            derivation):
+    """Insert the derived config; returns its id."""
+    source = software_config.to_dict(_check_config(session, ctx, source_id))
+    name, group, document = derived_config.derive(
+        source, input_values, server_id, action, derivation.transport,
+        derivation.transport_inputs)
+    return software_config.insert(session, ctx, name, group, document,
+                                  derivation.config_quota).id
+
+
 @db_api.context_manager.writer
-def create(ctx, values, quota):
+def create(ctx, values, quota, deployment_id=None, derivation=None):
     """Create a deployment owned by the caller's project.
 
     :param values: config_id, server_id, input_values, action, status,
         status_reason, stack_user_project_id (validated by the caller).
     :param quota: [quota] max_software_deployments_per_tenant.
+    :param deployment_id: id to use (drivers may have put it in URLs).
+    :param derivation: a Derivation to derive the config from
+        values['config_id'], or None to use that config as it is.
     :raises heat_deploy.exception.Invalid: unknown or invisible config.
     :raises heat_deploy.exception.RequestLimitExceeded: quota reached.
     """
     session = ctx.session
-    _check_config(session, ctx, values['config_id'])
+    values = dict(values)
     common.check_quota(session, ctx, Model, quota, 'software deployments')
-    row = Model(id=uuidutils.generate_uuid(), created_at=common.utcnow(),
-                tenant=ctx.project_id, generation=1, **values)
+    if derivation is None:
+        _check_config(session, ctx, values['config_id'])
+    else:
+        values['source_config_id'] = values['config_id']
+        values['signal_transport'] = derivation.transport
+        values['config_id'] = _derive(
+            session, ctx, values['config_id'], values['input_values'],
+            values['server_id'], values['action'], derivation)
+        values['status'], values['status_reason'] = derivation.status()
+    row = Model(id=deployment_id or uuidutils.generate_uuid(),
+                created_at=common.utcnow(), tenant=ctx.project_id,
+                generation=1, **values)
     session.add(row)
     session.flush()
+    server_metadata.touch(session, row.tenant, row.server_id)
     return Deployment(row)
 
 
@@ -135,12 +202,21 @@ def list_all(ctx, server_id=None):
     return [to_dict(row) for row in ctx.session.execute(query).scalars()]
 
 
+def _precondition_failed(session, ctx, deployment_id):
+    row = fetch(session, ctx, deployment_id)
+    return exception.PreconditionFailed(
+        reason='Deployment %s was changed by someone else (its ETag is now '
+               '"%s"); fetch it again and retry.'
+               % (deployment_id, row.generation))
+
+
 @db_api.context_manager.writer
 def update(ctx, deployment_id, changes, if_match=None):
     """Apply a PUT: store the given values as they are.
 
-    :param changes: a subset of UPDATABLE, already validated; only truthy
-        values are applied, as in Heat, so a PUT never blanks a field.
+    :param changes: a subset of config_id, input_values, output_values,
+        action, status, status_reason, already validated; only truthy values
+        are applied, as in Heat, so a PUT never blanks a field.
     :param if_match: generations the caller's copy may have (from
         If-Match); None applies the change whatever the current one is.
     :raises heat_deploy.exception.DeploymentNotFound: not visible.
@@ -158,30 +234,94 @@ def update(ctx, deployment_id, changes, if_match=None):
     if if_match is not None:
         statement = statement.where(Model.generation.in_(if_match))
     if session.execute(statement).rowcount != 1:
-        row = fetch(session, ctx, deployment_id)
-        raise exception.PreconditionFailed(
-            reason='Deployment %s was changed by someone else (its ETag is '
-                   'now "%s"); fetch it again and retry.'
-                   % (deployment_id, row.generation))
-    return Deployment(fetch(session, ctx, deployment_id))
+        raise _precondition_failed(session, ctx, deployment_id)
+    row = fetch(session, ctx, deployment_id)
+    if 'config_id' in values:
+        server_metadata.touch(session, row.tenant, row.server_id)
+    return Deployment(row)
+
+
+def needs_rederive(deployment, changes):
+    """Whether a PUT makes a derived deployment need a new config.
+
+    A new action, new input values or a new source config change what the
+    server must run; the agent runs a config id once, so it gets a new one.
+    """
+    if deployment.transport is None:
+        return False
+    return bool(
+        (changes.get('action') and changes['action'] != deployment.action)
+        or changes.get('input_values')
+        or (changes.get('config_id')
+            and changes['config_id'] != deployment.source_config_id))
+
+
+@db_api.context_manager.writer
+def rederive(ctx, deployment_id, changes, derivation, if_match=None):
+    """Apply a PUT that gives a derived deployment a new config.
+
+    The new derived config replaces the old one, which is deleted; the
+    deployment is IN_PROGRESS again (COMPLETE for transports that do not
+    report), unless the PUT itself sets a status.
+
+    :returns: the updated Deployment.
+    """
+    session = ctx.session
+    row = fetch(session, ctx, deployment_id, for_update=True)
+    if if_match is not None and row.generation not in if_match:
+        raise _precondition_failed(session, ctx, deployment_id)
+    values = {key: value for key, value in changes.items() if value}
+    old_config_id = row.config_id
+    row.source_config_id = values.pop('config_id', row.source_config_id)
+    row.input_values = values.pop('input_values', row.input_values)
+    row.action = values.pop('action', row.action)
+    row.status, row.status_reason = derivation.status()
+    for key, value in values.items():
+        setattr(row, key, value)
+    row.config_id = _derive(session, ctx, row.source_config_id,
+                            row.input_values, row.server_id, row.action,
+                            derivation)
+    row.updated_at = common.utcnow()
+    row.generation = row.generation + 1
+    session.flush()
+    session.execute(sa.delete(Config).where(Config.id == old_config_id))
+    server_metadata.touch(session, row.tenant, row.server_id)
+    return Deployment(row)
 
 
 @db_api.context_manager.writer
 def delete(ctx, deployment_id):
-    """Delete a visible deployment."""
-    row = fetch(ctx.session, ctx, deployment_id)
-    ctx.session.delete(row)
+    """Delete a visible deployment, and its derived config if it has one.
+
+    :returns: the deleted Deployment, for transport clean-up.
+    """
+    session = ctx.session
+    row = fetch(session, ctx, deployment_id)
+    deleted = Deployment(row)
+    session.delete(row)
+    session.flush()
+    if row.signal_transport is not None:
+        session.execute(sa.delete(Config).where(Config.id == row.config_id))
+    server_metadata.touch(session, row.tenant, row.server_id)
+    return deleted
 
 
 @db_api.context_manager.reader
-def server_metadata(ctx, server_id):
-    """Full configs of the server's visible deployments.
+def server_metadata_list(ctx, server_id, tenant=None):
+    """Full configs of the server's deployments.
 
     Sorted by config name then config id, configs without a name first
     (Heat sorts by name only and fails on a mix of null and string names).
+
+    :param tenant: only this project's deployments (the metadata URL);
+        default: those visible to the caller.
     """
     query = sa.select(Config).join(Model, Model.config_id == Config.id).where(
-        Model.server_id == server_id, _visible(ctx))
+        Model.server_id == server_id)
+    if tenant is None:
+        query = query.where(_visible(ctx))
+    else:
+        query = query.where(Model.tenant == tenant)
     rows = ctx.session.execute(query).scalars().all()
     rows.sort(key=lambda row: (row.name is not None, row.name or '', row.id))
     return [software_config.to_dict(row) for row in rows]
@@ -194,8 +334,8 @@ def apply_signal(ctx, deployment_id, details, updated_at=None):
     The row is read with a locking read, so two concurrent signals are
     applied one after the other and neither loses outputs.
 
-    :returns: the SignalResult, or None when the signal was ignored because
-        the deployment is not IN_PROGRESS.
+    :returns: (SignalResult or None when the signal was ignored because the
+        deployment is not IN_PROGRESS, the Deployment after the signal).
     """
     session = ctx.session
     row = fetch(session, ctx, deployment_id, for_update=True)
@@ -203,11 +343,11 @@ def apply_signal(ctx, deployment_id, details, updated_at=None):
     declared = (config.config or {}).get('outputs', [])
     result = signal_rules.apply(row.status, row.output_values, declared,
                                 details)
-    if result is None:
-        return None
-    row.output_values = result.output_values
-    row.status = result.status
-    row.status_reason = result.status_reason
-    row.updated_at = updated_at or common.utcnow()
-    row.generation = row.generation + 1
-    return result
+    if result is not None:
+        row.output_values = result.output_values
+        row.status = result.status
+        row.status_reason = result.status_reason
+        row.updated_at = updated_at or common.utcnow()
+        row.generation = row.generation + 1
+        session.flush()
+    return result, Deployment(row)

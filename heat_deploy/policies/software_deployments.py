@@ -23,6 +23,8 @@ SHOW = PREFIX % 'show'
 UPDATE = PREFIX % 'update'
 DELETE = PREFIX % 'delete'
 METADATA = PREFIX % 'metadata'
+SIGNAL = PREFIX % 'signal'
+REVOKE_METADATA_URL = PREFIX % 'revoke_metadata_url'
 
 _PATH = '/v1/{tenant_id}/software_deployments'
 _ITEM_PATH = _PATH + '/{deployment_id}'
@@ -54,7 +56,23 @@ rules = [
         scope_types=['project'],
         description='Show the deployment configs of a server.',
         operations=[{'path': _PATH + '/metadata/{server_id}',
+                     'method': 'GET'},
+                    {'path': '/v1/{tenant_id}/servers/{server_id}/'
+                             'os-collect-config',
                      'method': 'GET'}]),
+    policy.DocumentedRuleDefault(
+        name=SIGNAL, check_str=base.PROJECT_MEMBER, scope_types=['project'],
+        description='Signal a deployment\'s outputs with a token (the '
+                    'same rules as the agents\' signal URLs).',
+        operations=[{'path': _ITEM_PATH + '/signal', 'method': 'POST'}]),
+    policy.DocumentedRuleDefault(
+        name=REVOKE_METADATA_URL, check_str=base.PROJECT_MEMBER,
+        scope_types=['project'],
+        description='Revoke a server\'s metadata URL; the next GET of '
+                    'os-collect-config hands out a new one.',
+        operations=[{'path': '/v1/{tenant_id}/servers/{server_id}/'
+                             'os-collect-config',
+                     'method': 'DELETE'}]),
 ]
 
 

@@ -17,6 +17,8 @@ import webob
 import webob.exc
 
 from heat_deploy.api import body
+from heat_deploy.api import links
+from heat_deploy import deployments
 from heat_deploy.objects import signal_rules
 from heat_deploy.objects import software_deployment
 from heat_deploy.policies import software_deployments as policies
@@ -69,8 +71,16 @@ def _if_match():
     return generations
 
 
-class SoftwareDeploymentController(object):
-    """One deployment: show, update (how servers report), delete."""
+def _service():
+    return pecan.request.app_state.deployments
+
+
+def _base_url():
+    return links.base_url(pecan.request.app_state.conf, pecan.request)
+
+
+class SignalController(object):
+    """POST .../software_deployments/{deployment_id}/signal with a token."""
 
     def __init__(self, deployment_id):
         self.deployment_id = deployment_id
@@ -79,11 +89,30 @@ class SoftwareDeploymentController(object):
     def index(self, *args, **kwargs):
         raise webob.exc.HTTPMethodNotAllowed()
 
+    @index.when(method='POST', template='json')
+    def post(self):
+        _authorize(policies.SIGNAL)
+        payload = body.json_object(pecan.request)
+        deployment = software_deployment.get(_context(), self.deployment_id)
+        result, after = _service().signal(_context(), deployment, payload)
+        return _respond(after)
+
+
+class SoftwareDeploymentController(object):
+    """One deployment: show, update (how servers report), delete."""
+
+    def __init__(self, deployment_id):
+        self.deployment_id = deployment_id
+        self.signal = SignalController(deployment_id)
+
+    @pecan.expose(generic=True, template='json')
+    def index(self, *args, **kwargs):
+        raise webob.exc.HTTPMethodNotAllowed()
+
     @index.when(method='GET', template='json')
     def show(self):
         _authorize(policies.SHOW)
-        return _respond(software_deployment.get(_context(),
-                                                self.deployment_id))
+        return _respond(_service().show(_context(), self.deployment_id))
 
     @index.when(method='PUT', template='json')
     def update(self):
@@ -91,13 +120,14 @@ class SoftwareDeploymentController(object):
         doc = body.json_object(pecan.request)
         changes = _common_fields(doc)
         changes['output_values'] = body.object_field(doc, 'output_values')
-        return _respond(software_deployment.update(
-            _context(), self.deployment_id, changes, if_match=_if_match()))
+        return _respond(_service().update(
+            _context(), self.deployment_id, changes, _if_match(),
+            _base_url()))
 
     @index.when(method='DELETE', template='json')
     def delete(self):
         _authorize(policies.DELETE)
-        software_deployment.delete(_context(), self.deployment_id)
+        _service().delete(_context(), self.deployment_id, _base_url())
         return webob.Response(status=204)
 
 
@@ -114,7 +144,7 @@ class ServerMetadataController(object):
     @index.when(method='GET', template='json')
     def get_metadata(self):
         _authorize(policies.METADATA)
-        return {'metadata': software_deployment.server_metadata(
+        return {'metadata': software_deployment.server_metadata_list(
             _context(), self.server_id)}
 
 
@@ -160,16 +190,17 @@ class SoftwareDeploymentsController(object):
                                                 max_length=36, required=True)
         values['stack_user_project_id'] = body.string_field(
             doc, 'stack_user_project_id', max_length=64)
-        # Heat stores null here when the field is absent; use the defaults
-        # its RPC API documents instead.
         values['input_values'] = values['input_values'] or {}
-        values['action'] = values['action'] or 'INIT'
+        transport = deployments.requested_transport(doc,
+                                                    values['input_values'])
+        # Heat stores null here when the field is absent; use the defaults
+        # its RPC API documents instead (its resource's for derived ones).
+        values['action'] = values['action'] or (
+            'INIT' if transport is None else 'CREATE')
         values['status'] = values['status'] or signal_rules.COMPLETE
         values['status_reason'] = values['status_reason'] or ''
-        conf = pecan.request.app_state.conf
-        return _respond(software_deployment.create(
-            _context(), values,
-            quota=conf.quota.max_software_deployments_per_tenant))
+        return _respond(_service().create(_context(), values, transport,
+                                          _base_url()))
 
     @pecan.expose()
     def _lookup(self, deployment_id, *remainder):

@@ -15,6 +15,7 @@
 import pecan
 import webob.exc
 
+from heat_deploy.api.controllers.v1 import servers
 from heat_deploy.api.controllers.v1 import software_configs
 from heat_deploy.api.controllers.v1 import software_deployments
 from heat_deploy.api.controllers.v1 import validate
@@ -44,6 +45,7 @@ class TenantController(object):
     software_deployments = (
         software_deployments.SoftwareDeploymentsController())
     validate = validate.ValidateController()
+    servers = servers.ServersController()
 
     def __init__(self, tenant_id):
         pecan.request.tenant_id = effective_tenant(pecan.request.context,

@@ -1,0 +1,143 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Routes for in-server agents, authorised by signed URLs, not tokens.
+
+Mounted at /agent (outside keystonemiddleware): the agents that run inside
+servers (os-collect-config, heat-config-notify) send no credentials, only
+the capability URLs the service handed out:
+
+* ``POST|PUT /agent/v1/deployments/{deployment_id}/signal``: a signal
+  (CFN_SIGNAL, TEMP_URL_SIGNAL).
+* ``GET|HEAD /agent/v1/metadata/{tenant_id}/{server_id}``: the server's
+  deployments for os-collect-config's request collector.
+
+A plain WebOb application rather than Pecan: these are the hot paths that
+every server polls, so they do a signature check and one or two indexed
+queries and nothing else.
+"""
+
+import email.utils
+from urllib import parse
+
+from oslo_serialization import jsonutils
+import webob
+import webob.dec
+import webob.exc
+
+from heat_deploy.api import body
+from heat_deploy.api import fault
+from heat_deploy.api import links
+from heat_deploy import context
+from heat_deploy import exception
+from heat_deploy.objects import server_metadata
+from heat_deploy.objects import software_deployment
+from heat_deploy.signal import capability
+
+
+def os_collect_config_settings(state, base_url, tenant, server_id,
+                               generation):
+    """The os-collect-config block for a server's user data."""
+    url = capability.metadata_url(state.signer, base_url, tenant, server_id,
+                                  generation)
+    return {'collectors': ['request', 'local'],
+            'request': {'metadata_url': url},
+            'polling_interval': state.conf.signal.polling_interval}
+
+
+def _json(status, doc, **headers):
+    resp = webob.Response(status=status, content_type='application/json',
+                          charset='UTF-8', body=jsonutils.dump_as_bytes(doc))
+    resp.headers.update(headers)
+    return resp
+
+
+class AgentApp(object):
+    """WSGI application of the agent routes."""
+
+    def __init__(self, state):
+        self.state = state
+        self.admin = context.get_admin_context()
+
+    @webob.dec.wsgify
+    def __call__(self, req):
+        parts = [parse.unquote(part)
+                 for part in req.path_info.strip('/').split('/')]
+        try:
+            if (len(parts) == 4 and parts[:2] == ['v1', 'deployments']
+                    and parts[3] == 'signal'):
+                return self._signal(req, parts[2])
+            if len(parts) == 4 and parts[:2] == ['v1', 'metadata']:
+                return self._metadata(req, parts[2], parts[3])
+        except (exception.HeatDeployException, webob.exc.HTTPException) as err:
+            return fault.from_exception(err)
+        return fault.response(404, 'HTTPNotFound',
+                              'The resource could not be found: %s'
+                              % req.path)
+
+    def _signal(self, req, deployment_id):
+        if req.method not in ('POST', 'PUT'):
+            raise webob.exc.HTTPMethodNotAllowed(
+                'Signal URLs take POST or PUT.',
+                headers={'Allow': 'POST, PUT'})
+        capability.check_signal(self.state.signer, req.method,
+                                deployment_id, req.GET)
+        payload = body.json_object(req)
+        deployment = software_deployment.get(self.admin, deployment_id)
+        result, after = self.state.deployments.signal(
+            self.admin, deployment, payload)
+        return _json(200, {'deployment_id': deployment_id,
+                           'signal': 'ignored' if result is None
+                           else 'applied',
+                           'status': after.status})
+
+    def _metadata(self, req, tenant, server_id):
+        if req.method not in ('GET', 'HEAD'):
+            raise webob.exc.HTTPMethodNotAllowed(
+                'Metadata URLs take GET or HEAD.',
+                headers={'Allow': 'GET, HEAD'})
+        row = server_metadata.lookup(self.admin, tenant, server_id)
+        # No row: no URL was ever handed out for this server, so any
+        # signature is forged; checking against generation 0 refuses it.
+        capability.check_metadata(self.state.signer, tenant, server_id,
+                                  req.GET,
+                                  row.credential_generation if row else 0)
+        etag = '%d-%d' % (row.credential_generation, row.revision)
+        last_modified = email.utils.formatdate(row.last_modified,
+                                               usegmt=True)
+        headers = {'ETag': '"%s"' % etag, 'Last-Modified': last_modified,
+                   'Cache-Control': 'no-cache'}
+        if (etag in req.if_none_match
+                or (req.if_modified_since is not None
+                    and not req.if_none_match
+                    and req.if_modified_since.timestamp()
+                    >= row.last_modified)):
+            resp = webob.Response(status=304)
+            resp.headers.update(headers)
+            return resp
+        if req.method == 'HEAD':
+            resp = webob.Response(status=200,
+                                  content_type='application/json')
+            resp.headers.update(headers)
+            return resp
+        deployments = software_deployment.server_metadata_list(
+            self.admin, server_id, tenant=tenant)
+        settings = os_collect_config_settings(
+            self.state, links.base_url(self.state.conf, req), tenant,
+            server_id, row.credential_generation)
+        return _json(200, {'deployments': deployments,
+                           'os-collect-config': settings}, **headers)
+
+
+def app_factory(global_conf, **local_conf):
+    from heat_deploy.api import app as api_app
+    return AgentApp(api_app.state_from_paste(global_conf))

@@ -1,0 +1,76 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""/v1/{tenant_id}/servers/{server_id}/os-collect-config.
+
+What an operator puts in a server's user data so that its os-collect-config
+polls this service: a signed metadata URL that needs no credentials.
+"""
+
+import pecan
+import webob
+import webob.exc
+
+from heat_deploy.api import agent
+from heat_deploy.api import links
+from heat_deploy.objects import server_metadata
+from heat_deploy.policies import software_deployments as policies
+
+
+class OsCollectConfigController(object):
+
+    def __init__(self, server_id):
+        self.server_id = server_id
+
+    def _authorize(self, rule):
+        pecan.request.context.can(rule,
+                                  {'project_id': pecan.request.tenant_id})
+
+    @pecan.expose(generic=True, template='json')
+    def index(self, *args, **kwargs):
+        raise webob.exc.HTTPMethodNotAllowed()
+
+    @index.when(method='GET', template='json')
+    def get(self):
+        self._authorize(policies.METADATA)
+        ctx = pecan.request.context
+        state = pecan.request.app_state
+        row = server_metadata.ensure(ctx, ctx.project_id, self.server_id)
+        return {'os-collect-config': agent.os_collect_config_settings(
+            state, links.base_url(state.conf, pecan.request),
+            ctx.project_id, self.server_id, row.credential_generation)}
+
+    @index.when(method='DELETE', template='json')
+    def revoke(self):
+        self._authorize(policies.REVOKE_METADATA_URL)
+        ctx = pecan.request.context
+        server_metadata.revoke(ctx, ctx.project_id, self.server_id)
+        return webob.Response(status=204)
+
+
+class ServerController(object):
+
+    def __init__(self, server_id):
+        self.server_id = server_id
+
+    @pecan.expose()
+    def _lookup(self, name, *remainder):
+        if name == 'os-collect-config':
+            return OsCollectConfigController(self.server_id), remainder
+        pecan.abort(404)
+
+
+class ServersController(object):
+
+    @pecan.expose()
+    def _lookup(self, server_id, *remainder):
+        return ServerController(server_id), remainder

@@ -1,0 +1,69 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Options of the [signal] group: how deployments report back."""
+
+from oslo_config import cfg
+
+GROUP = cfg.OptGroup(
+    'signal',
+    title='Signal transport options',
+    help='How servers receive their deployments and report outputs back. '
+         'Each transport is a driver in the stevedore namespace '
+         'heat_deploy.signal_transports, named as Heat names the '
+         'transport.')
+
+OPTS = [
+    cfg.ListOpt(
+        'enabled_transports',
+        default=['CFN_SIGNAL', 'TEMP_URL_SIGNAL', 'NO_SIGNAL'],
+        help='Signal transports deployments may ask for. Each name must be '
+             'an installed entry point of heat_deploy.signal_transports; an '
+             'enabled name that cannot be loaded stops the service at '
+             'start-up.'),
+    cfg.StrOpt(
+        'default_transport', default='CFN_SIGNAL',
+        help='Transport used when a deployment asks for service-derived '
+             'inputs without naming one (Heat\'s '
+             'default_deployment_signal_transport). Must be enabled.'),
+    cfg.ListOpt(
+        'signing_keys', default=[], secret=True,
+        help='Secret keys that sign the capability URLs handed to servers '
+             '(signal URLs and metadata URLs). The first key signs new '
+             'URLs; every key listed is accepted, so rotate by putting a new '
+             'key first and removing the old one once its URLs are no longer '
+             'needed. Removing a key revokes every URL it signed. Required '
+             'when CFN_SIGNAL or TEMP_URL_SIGNAL is enabled or metadata URLs '
+             'are used; use long random strings (32 bytes or more).'),
+    cfg.IntOpt(
+        'url_ttl', default=7 * 24 * 3600, min=60,
+        help='Seconds a signal URL stays valid after it is made. A server '
+             'that reports later must be given a new URL (a PUT that '
+             'changes the deployment\'s action makes one).'),
+    cfg.IntOpt(
+        'polling_interval', default=30, min=1,
+        help='polling_interval written into the os-collect-config settings '
+             'given to servers: how often, in seconds, the agent asks for '
+             'new deployments.'),
+]
+
+
+def register_opts(conf):
+    # A new OptGroup per ConfigOpts: oslo.config keeps registered options
+    # on the group object, so sharing GROUP would share overrides too.
+    conf.register_group(cfg.OptGroup(GROUP.name, title=GROUP.title,
+                                     help=GROUP.help))
+    conf.register_opts(OPTS, group=GROUP.name)
+
+
+def list_opts():
+    return {GROUP: OPTS}

@@ -1,0 +1,72 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The config a server runs for a deployment, derived as Heat derives it.
+
+Heat's OS::Heat::SoftwareDeployment resource makes a new config for every
+action: the source config with each input's value filled in, plus inputs
+that tell the agent which server and action this is and how to report back.
+Agents never see a deployment's input_values, only these configs, and they
+run each config id once, so every action needs a new derived config.
+"""
+
+from heat_deploy.objects import io_schema
+from heat_deploy.signal import base
+
+UNGROUPED = 'Heat::Ungrouped'
+# Inputs the service sets itself; same-named input_values do not repeat them.
+RESERVED = frozenset(['deploy_server_id', 'deploy_action',
+                      'deploy_signal_transport'])
+
+
+def derive(source, input_values, server_id, action, transport,
+           transport_inputs):
+    """Name, group and document of a derived config.
+
+    :param source: the source config's full form (software_config.to_dict).
+    :param input_values: the deployment's input values.
+    :param transport_inputs: the inputs the transport driver returned.
+    :returns: (name, group, document) for software_config.insert().
+    """
+    input_values = input_values or {}
+    inputs = []
+    declared = set()
+    for item in source['inputs']:
+        item = dict(item)
+        declared.add(item['name'])
+        if item['name'] in input_values:
+            item['value'] = input_values[item['name']]
+        elif 'default' in item:
+            item['value'] = item['default']
+        inputs.append(item)
+    reserved = RESERVED | {item['name'] for item in transport_inputs}
+    for name, value in input_values.items():
+        if name not in declared and name not in reserved:
+            inputs.append({'name': name, 'type': io_schema.STRING,
+                           'value': value})
+    inputs.extend([
+        base.string_input('deploy_server_id', server_id,
+                          'ID of the server being deployed to'),
+        base.string_input('deploy_action', action,
+                          'Name of the current action being deployed'),
+        base.string_input('deploy_signal_transport', transport,
+                          'How the server should signal to heat with the '
+                          'deployment output values.'),
+    ])
+    inputs.extend(transport_inputs)
+    document = {
+        'config': source['config'] if source['config'] is not None else '',
+        'inputs': inputs,
+        'outputs': source['outputs'],
+        'options': source['options'],
+    }
+    return source['name'], source['group'] or UNGROUPED, document

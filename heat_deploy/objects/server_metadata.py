@@ -1,0 +1,86 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""State of each server's metadata document (ETag, Last-Modified, URL)."""
+
+import time
+
+from oslo_db import exception as db_exc
+import sqlalchemy as sa
+
+from heat_deploy.db import api as db_api
+from heat_deploy.db import models
+
+Model = models.ServerMetadata
+
+
+def _insert(session, tenant, server_id):
+    try:
+        with session.begin_nested():
+            session.add(Model(tenant=tenant, server_id=server_id,
+                              revision=1, last_modified=int(time.time()),
+                              credential_generation=1))
+        return True
+    except db_exc.DBDuplicateEntry:
+        return False
+
+
+def touch(session, tenant, server_id):
+    """Record a change of the server's document, inside a writer transaction.
+
+    Last-Modified has one-second resolution and agents skip a fetch when it
+    did not increase, so it moves to max(now, previous + 1).
+    """
+    now = int(time.time())
+    changed = session.execute(
+        sa.update(Model).where(Model.tenant == tenant,
+                               Model.server_id == server_id).values(
+            revision=Model.revision + 1,
+            last_modified=sa.case(
+                (Model.last_modified + 1 > now, Model.last_modified + 1),
+                else_=now))).rowcount
+    if not changed and not _insert(session, tenant, server_id):
+        touch(session, tenant, server_id)
+
+
+@db_api.context_manager.writer
+def ensure(ctx, tenant, server_id):
+    """The server's row, created on first use. Returns the model row."""
+    row = get(ctx.session, tenant, server_id)
+    if row is None:
+        _insert(ctx.session, tenant, server_id)
+        row = get(ctx.session, tenant, server_id)
+    return row
+
+
+@db_api.context_manager.writer
+def revoke(ctx, tenant, server_id):
+    """Invalidate the server's metadata URL; a new one replaces it."""
+    ensure(ctx, tenant, server_id)
+    ctx.session.execute(
+        sa.update(Model).where(Model.tenant == tenant,
+                               Model.server_id == server_id).values(
+            credential_generation=Model.credential_generation + 1,
+            revision=Model.revision + 1))
+
+
+@db_api.context_manager.reader
+def lookup(ctx, tenant, server_id):
+    """The server's row, or None if no metadata URL was ever handed out."""
+    return get(ctx.session, tenant, server_id)
+
+
+def get(session, tenant, server_id):
+    return session.execute(
+        sa.select(Model).where(Model.tenant == tenant,
+                               Model.server_id == server_id)
+    ).scalar_one_or_none()

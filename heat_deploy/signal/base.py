@@ -1,0 +1,197 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The signal transport driver interface.
+
+A transport is how a server's agent reports a deployment's outputs back:
+pushed to a URL the service hands out (CFN_SIGNAL, TEMP_URL_SIGNAL), pushed
+through an API with credentials (HEAT_SIGNAL), polled from a queue or store
+(ZAQAR_SIGNAL), or not at all (NO_SIGNAL). Each is a driver in the stevedore
+namespace ``heat_deploy.signal_transports``, named as Heat names the
+transport; a third-party package adds one with an entry point alone.
+
+Drivers never write to the database and never decide a deployment's status:
+they say which inputs a server needs, turn what arrives into a dict of
+outputs, and clean up. The core applies Heat's signal rules
+(heat_deploy.objects.signal_rules) and stores the result.
+"""
+
+import abc
+
+
+class SignalDriverError(Exception):
+    """A driver failed; one message for the caller, one for the operator.
+
+    :param user_fault_string: safe to show to the API caller.
+    :param operator_fault_string: logged for the operator; may hold
+        details the caller must not see. Defaults to the user string.
+    """
+
+    code = 400
+
+    def __init__(self, user_fault_string, operator_fault_string=None):
+        super().__init__(user_fault_string)
+        self.user_fault_string = user_fault_string
+        self.operator_fault_string = (operator_fault_string
+                                      or user_fault_string)
+
+
+class SignalBackendError(SignalDriverError):
+    """The transport's backend (a queue, an identity service) failed."""
+
+    code = 502
+
+
+class SignalNotSupported(SignalDriverError):
+    """The transport does not offer this operation."""
+
+    code = 501
+
+
+class DeploymentInfo(object):
+    """What a driver may know about a deployment; read-only by convention.
+
+    :ivar id: deployment id.
+    :ivar tenant: owning project id.
+    :ivar server_id: the server the deployment runs on.
+    :ivar action: the deployment's action (CREATE, UPDATE, ...).
+    :ivar input_values: the deployment's input values.
+    :ivar stack_user_project_id: project of the deployment's stack user.
+    :ivar transport: the transport name.
+    :ivar base_url: absolute URL of this API (for URLs handed to servers).
+    """
+
+    def __init__(self, id, tenant, server_id, action, input_values,
+                 stack_user_project_id, transport, base_url):
+        self.id = id
+        self.tenant = tenant
+        self.server_id = server_id
+        self.action = action
+        self.input_values = input_values
+        self.stack_user_project_id = stack_user_project_id
+        self.transport = transport
+        self.base_url = base_url
+
+
+def payload_details(payload):
+    """The agents' JSON object as signal details (None counts as {}).
+
+    :raises SignalDriverError: the payload is not a JSON object.
+    """
+    if payload is None:
+        return {}
+    if not isinstance(payload, dict):
+        raise SignalDriverError(
+            'A signal must be a JSON object of output values.')
+    return payload
+
+
+def string_input(name, value, description):
+    """A derived config input item as Heat writes them."""
+    return {'name': name, 'type': 'String', 'value': value,
+            'description': description}
+
+
+class SignalDriver(abc.ABC):
+    """Base class of signal transports.
+
+    Built once at start-up with the service's ConfigOpts; one instance
+    serves every request, so drivers keep no per-request state.
+    """
+
+    #: False makes the service warn when the driver is loaded: the
+    #: transport is not maintained or not meant for production.
+    supported = True
+
+    #: True if outputs must be fetched (a queue or a store that the service
+    #: polls when the deployment is shown), False if they are pushed to the
+    #: service.
+    pull = False
+
+    #: False if servers never report back on this transport; the core then
+    #: marks new deployments COMPLETE at once (Heat's NO_SIGNAL behaviour).
+    reports_outputs = True
+
+    #: The entry point name, which is the transport name; set by the
+    #: manager when the driver is loaded.
+    name = None
+
+    def __init__(self, conf):
+        """:param conf: the service's ConfigOpts; read only your own group."""
+        self.conf = conf
+
+    @abc.abstractmethod
+    def get_properties(self):
+        """The inputs this transport adds to derived configs.
+
+        :returns: dict of input name to a description.
+        """
+
+    @abc.abstractmethod
+    def validate(self, context, deployment):
+        """Check that this transport can serve the deployment.
+
+        Runs synchronously in the API request that creates or re-derives the
+        deployment, before anything is stored: keep it cheap, no network.
+
+        :param context: the caller's RequestContext.
+        :param deployment: a DeploymentInfo.
+        :raises SignalDriverError: the deployment cannot use the transport.
+        """
+
+    @abc.abstractmethod
+    def create_signal(self, context, deployment):
+        """Set up the way back and return the inputs the server needs.
+
+        Called when the deployment's config is derived (on create, and again
+        when a new action or new input values re-derive it).
+
+        :param context: the caller's RequestContext.
+        :param deployment: a DeploymentInfo.
+        :returns: a list of derived input items (see string_input()).
+        :raises SignalDriverError: the way back could not be set up.
+        """
+
+    @abc.abstractmethod
+    def delete_signal(self, context, deployment):
+        """Remove what create_signal() set up.
+
+        Called when the deployment is deleted or re-derived. Must be
+        idempotent: it may run for a deployment whose signal is gone.
+
+        :param context: the caller's RequestContext.
+        :param deployment: a DeploymentInfo.
+        """
+
+    def parse_signal(self, context, deployment, payload):
+        """Turn a pushed payload into the signal's details.
+
+        The default accepts the agents' JSON object as it is.
+
+        :param payload: the decoded JSON body the server sent.
+        :returns: dict of output names to values (deploy_stdout,
+            deploy_stderr, deploy_status_code and declared outputs).
+        :raises SignalDriverError: the payload is not a valid signal.
+        """
+        return payload_details(payload)
+
+    def fetch_outputs(self, context, deployment):
+        """Fetch pending outputs of a pull transport.
+
+        Called when an IN_PROGRESS deployment of this transport is shown.
+
+        :returns: the signal's details, or None if nothing arrived yet.
+        :raises SignalNotSupported: the transport pushes its outputs.
+        :raises SignalBackendError: the store could not be read.
+        """
+        raise SignalNotSupported(
+            'The %s transport does not poll for outputs.' % self.name)
