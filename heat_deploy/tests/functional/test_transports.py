@@ -22,7 +22,7 @@ from heat_deploy.tests.functional import base
 from heat_deploy.tests.functional.fixtures import service
 from heat_deploy.tests.functional.fixtures import thirdparty
 
-SCRIPT = '#!/bin/sh\necho "" > .result\n'
+SCRIPT = '#!/bin/sh\necho "$foo" > $heat_outputs_path.result\n'
 
 
 def inputs_by_name(config):
