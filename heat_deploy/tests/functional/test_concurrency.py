@@ -118,3 +118,43 @@ class TestConcurrentWriters(testtools.TestCase):
         listed = requests.get(self.base + '/software_configs',
                               headers=self.headers, timeout=30).json()
         self.assertEqual(5, len(listed['software_configs']))
+
+
+class TestConcurrentSignals(testtools.TestCase):
+
+    def test_concurrent_signals_apply_exactly_once(self):
+        server = self.useFixture(service.RunningServer())
+        base = server.endpoint(uuid.uuid4().hex)
+        headers = {'X-Auth-Token': 't'}
+        config = requests.post(base + '/software_configs', headers=headers,
+                               json={'outputs': [{'name': 'who'}]},
+                               timeout=30).json()['software_config']
+        deployment = requests.post(
+            base + '/software_deployments', headers=headers, timeout=30,
+            json={'config_id': config['id'], 'server_id': 's',
+                  'signal_transport': 'CFN_SIGNAL'}).json()
+        derived = requests.get(
+            base + '/software_configs/'
+            + deployment['software_deployment']['config_id'],
+            headers=headers, timeout=30).json()['software_config']
+        url = [item['value'] for item in derived['inputs']
+               if item['name'] == 'deploy_signal_id'][0]
+
+        def signal(number):
+            resp = requests.post(url, timeout=30, json={
+                'who': 'agent %d' % number, 'deploy_stdout': str(number),
+                'deploy_status_code': 0})
+            self.assertEqual(200, resp.status_code, resp.text)
+            return resp.json()['signal']
+
+        with futures.ThreadPoolExecutor(WRITERS) as pool:
+            results = list(pool.map(signal, range(WRITERS * 2)))
+        self.assertEqual(1, results.count('applied'), results)
+        shown = requests.get(
+            base + '/software_deployments/'
+            + deployment['software_deployment']['id'],
+            headers=headers, timeout=30).json()['software_deployment']
+        self.assertEqual('COMPLETE', shown['status'])
+        # All outputs come from the one signal that was applied.
+        number = shown['output_values']['deploy_stdout']
+        self.assertEqual('agent %s' % number, shown['output_values']['who'])
