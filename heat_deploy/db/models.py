@@ -92,10 +92,10 @@ class SoftwareDeployment(Base):
 class ServerMetadata(Base):
     """Per project and server: the state of its metadata document.
 
-    \`\`revision\`\` (the ETag) and \`\`last_modified\`\` (epoch seconds, the
+    ``revision`` (the ETag) and ``last_modified`` (epoch seconds, the
     Last-Modified header) change whenever the server's set of deployment
-    configs changes; \`\`last_modified\`\` strictly increases, even for
-    several changes within one second. \`\`credential_generation\`\` is part
+    configs changes; ``last_modified`` strictly increases, even for
+    several changes within one second. ``credential_generation`` is part
     of the metadata URL's signature: bumping it revokes the old URL.
     """
 

@@ -148,3 +148,26 @@ class TestBodyLimit(testtools.TestCase):
         req = webob.Request.blank('/', method='POST', body=b'x' * 10)
         resp = req.get_response(body_limit.BodyLimit(_echo_identity, 10))
         self.assertEqual(200, resp.status_code)
+
+
+class TestStartupAndHealth(testtools.TestCase):
+
+    def test_noauth_warns_at_start_up(self):
+        logger = self.useFixture(fixtures.FakeLogger())
+        auth.noauth_filter_factory({})
+        self.assertIn('auth_strategy = noauth', logger.output)
+        self.assertIn('development only', logger.output)
+
+    def test_healthcheck_reports_an_unreachable_database(self):
+        from heat_deploy.api.middleware import healthcheck
+        from heat_deploy.db import api as db_api
+
+        def unreachable():
+            raise RuntimeError('connection refused')
+
+        self.useFixture(fixtures.MockPatchObject(db_api, 'ping',
+                                                 unreachable))
+        self.useFixture(fixtures.FakeLogger())
+        result = healthcheck.DatabaseCheck(None, {}).healthcheck(8004)
+        self.assertFalse(result.available)
+        self.assertEqual('Database unreachable', result.reason)
