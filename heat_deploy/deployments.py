@@ -36,16 +36,19 @@ class Service(object):
 
     :ivar conf: the service's ConfigOpts.
     :ivar drivers: the SignalDriverManager.
+    :ivar secret_box: encrypts secrets that transports hand to servers.
     """
 
-    def __init__(self, conf, drivers):
+    def __init__(self, conf, drivers, secret_box):
         self.conf = conf
         self.drivers = drivers
+        self.secret_box = secret_box
 
     def _derivation(self, driver, transport_inputs):
         return software_deployment.Derivation(
             driver.name, transport_inputs, driver.reports_outputs,
-            self.conf.quota.max_software_configs_per_tenant)
+            self.conf.quota.max_software_configs_per_tenant,
+            self.secret_box)
 
     def _info(self, ctx, deployment_id, values, transport, base_url,
               tenant=None):

@@ -130,7 +130,8 @@ class AgentApp(object):
             resp.headers.update(headers)
             return resp
         deployments = software_deployment.server_metadata_list(
-            self.admin, server_id, tenant=tenant)
+            self.admin, server_id, tenant=tenant,
+            secret_box=self.state.secret_box)
         settings = os_collect_config_settings(
             self.state, links.base_url(self.state.conf, req), tenant,
             server_id, row.credential_generation)

@@ -29,6 +29,7 @@ from heat_deploy.api import hooks
 from heat_deploy.db import api as db_api
 from heat_deploy import deployments
 from heat_deploy import policy
+from heat_deploy import secret_values
 from heat_deploy.signal import capability
 from heat_deploy.signal import manager
 
@@ -46,13 +47,16 @@ class AppState(object):
     :ivar enforcer: the oslo.policy enforcer.
     :ivar deployments: the deployments.Service with the loaded transports.
     :ivar signer: signs and checks capability URLs.
+    :ivar secret_box: encrypts and decrypts secrets in derived configs.
     """
 
     def __init__(self, conf):
         self.conf = conf
         self.enforcer = policy.make_enforcer(conf)
+        self.secret_box = secret_values.SecretBox(
+            conf.signal.encryption_keys)
         self.deployments = deployments.Service(
-            conf, manager.SignalDriverManager(conf))
+            conf, manager.SignalDriverManager(conf), self.secret_box)
         self.signer = capability.Signer(conf.signal.signing_keys)
 
 

@@ -44,6 +44,14 @@ OPTS = [
              'needed. Removing a key revokes every URL it signed. Required '
              'when CFN_SIGNAL or TEMP_URL_SIGNAL is enabled or metadata URLs '
              'are used; use long random strings (32 bytes or more).'),
+    cfg.ListOpt(
+        'encryption_keys', default=[], secret=True,
+        help='Fernet keys that encrypt secrets kept in derived configs at '
+             'rest (the HEAT_SIGNAL password). The first key encrypts; every '
+             'key listed decrypts, so rotate by putting a new key first. '
+             'Make one with: python3 -c "from cryptography.fernet import '
+             'Fernet; print(Fernet.generate_key().decode())". Required when '
+             'HEAT_SIGNAL is enabled.'),
     cfg.IntOpt(
         'url_ttl', default=7 * 24 * 3600, min=60,
         help='Seconds a signal URL stays valid after it is made. A server '

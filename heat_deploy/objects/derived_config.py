@@ -20,6 +20,7 @@ run each config id once, so every action needs a new derived config.
 """
 
 from heat_deploy.objects import io_schema
+from heat_deploy import secret_values
 from heat_deploy.signal import base
 
 UNGROUPED = 'Heat::Ungrouped'
@@ -29,12 +30,13 @@ RESERVED = frozenset(['deploy_server_id', 'deploy_action',
 
 
 def derive(source, input_values, server_id, action, transport,
-           transport_inputs):
+           transport_inputs, secret_box=None):
     """Name, group and document of a derived config.
 
     :param source: the source config's full form (software_config.to_dict).
     :param input_values: the deployment's input values.
-    :param transport_inputs: the inputs the transport driver returned.
+    :param transport_inputs: the inputs the transport driver returned;
+        secret values among them are encrypted with secret_box.
     :returns: (name, group, document) for software_config.insert().
     """
     input_values = input_values or {}
@@ -62,7 +64,10 @@ def derive(source, input_values, server_id, action, transport,
                           'How the server should signal to heat with the '
                           'deployment output values.'),
     ])
-    inputs.extend(transport_inputs)
+    for item in transport_inputs:
+        if isinstance(item['value'], secret_values.Secret):
+            item = dict(item, value=secret_box.seal(item['value'].value))
+        inputs.append(item)
     document = {
         'config': source['config'] if source['config'] is not None else '',
         'inputs': inputs,

@@ -22,6 +22,7 @@ from heat_deploy.db import models
 from heat_deploy import exception
 from heat_deploy.objects import common
 from heat_deploy.objects import io_schema
+from heat_deploy import secret_values
 
 Model = models.SoftwareConfig
 
@@ -39,15 +40,22 @@ def build_document(config=None, inputs=None, outputs=None, options=None):
     }
 
 
-def to_dict(row):
-    """Full form, as create, show and the metadata view return it."""
+def to_dict(row, secret_box=None):
+    """Full form, as create, show and the metadata view return it.
+
+    :param secret_box: decrypt secret input values with it (only for the
+        server's own metadata URL); without it they are shown as ***.
+    """
     doc = row.config or {}
+    inputs = doc.get('inputs', [])
+    inputs = (secret_values.mask(inputs) if secret_box is None
+              else secret_values.reveal(inputs, secret_box))
     return {
         'id': row.id,
         'name': row.name,
         'group': row.group,
         'config': doc.get('config'),
-        'inputs': doc.get('inputs', []),
+        'inputs': inputs,
         'outputs': doc.get('outputs', []),
         'options': doc.get('options', {}),
         'creation_time': common.format_time(row.created_at),

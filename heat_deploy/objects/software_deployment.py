@@ -88,14 +88,24 @@ class Derivation(object):
     :ivar reports_outputs: whether servers report back on this transport
         (if not, the deployment is COMPLETE at once, as NO_SIGNAL is).
     :ivar config_quota: [quota] max_software_configs_per_tenant.
+    :ivar secret_box: encrypts secret transport inputs.
     """
 
     def __init__(self, transport, transport_inputs, reports_outputs,
-                 config_quota):
+                 config_quota, secret_box):
         self.transport = transport
         self.transport_inputs = transport_inputs
         self.reports_outputs = reports_outputs
         self.config_quota = config_quota
+        self.secret_box = secret_box
+
+    def stack_user_project_id(self):
+        """The project of the deployment's own user, if the transport made
+        one (Heat's deploy_project_id is the stack user project)."""
+        for item in self.transport_inputs:
+            if item['name'] == 'deploy_project_id':
+                return item['value']
+        return None
 
     def status(self):
         if self.reports_outputs:
@@ -129,7 +139,7 @@ def _derive(session, ctx, source_id, input_values, server_id, action,
     source = software_config.to_dict(_check_config(session, ctx, source_id))
     name, group, document = derived_config.derive(
         source, input_values, server_id, action, derivation.transport,
-        derivation.transport_inputs)
+        derivation.transport_inputs, derivation.secret_box)
     return software_config.insert(session, ctx, name, group, document,
                                   derivation.config_quota).id
 
@@ -159,6 +169,9 @@ def create(ctx, values, quota, deployment_id=None, derivation=None):
             session, ctx, values['config_id'], values['input_values'],
             values['server_id'], values['action'], derivation)
         values['status'], values['status_reason'] = derivation.status()
+        values['stack_user_project_id'] = (
+            derivation.stack_user_project_id()
+            or values.get('stack_user_project_id'))
     row = Model(id=deployment_id or uuidutils.generate_uuid(),
                 created_at=common.utcnow(), tenant=ctx.project_id,
                 generation=1, **values)
@@ -276,6 +289,8 @@ def rederive(ctx, deployment_id, changes, derivation, if_match=None):
     row.input_values = values.pop('input_values', row.input_values)
     row.action = values.pop('action', row.action)
     row.status, row.status_reason = derivation.status()
+    row.stack_user_project_id = (derivation.stack_user_project_id()
+                                 or row.stack_user_project_id)
     for key, value in values.items():
         setattr(row, key, value)
     row.config_id = _derive(session, ctx, row.source_config_id,
@@ -307,7 +322,7 @@ def delete(ctx, deployment_id):
 
 
 @db_api.context_manager.reader
-def server_metadata_list(ctx, server_id, tenant=None):
+def server_metadata_list(ctx, server_id, tenant=None, secret_box=None):
     """Full configs of the server's deployments.
 
     Sorted by config name then config id, configs without a name first
@@ -315,6 +330,7 @@ def server_metadata_list(ctx, server_id, tenant=None):
 
     :param tenant: only this project's deployments (the metadata URL);
         default: those visible to the caller.
+    :param secret_box: reveal secret inputs (only for the server itself).
     """
     query = sa.select(Config).join(Model, Model.config_id == Config.id).where(
         Model.server_id == server_id)
@@ -324,7 +340,7 @@ def server_metadata_list(ctx, server_id, tenant=None):
         query = query.where(Model.tenant == tenant)
     rows = ctx.session.execute(query).scalars().all()
     rows.sort(key=lambda row: (row.name is not None, row.name or '', row.id))
-    return [software_config.to_dict(row) for row in rows]
+    return [software_config.to_dict(row, secret_box) for row in rows]
 
 
 @db_api.context_manager.writer

@@ -17,6 +17,7 @@ from oslo_policy import policy
 from heat_deploy.policies import base
 
 VALIDATE_TEMPLATE = 'stacks:validate_template'
+RESOURCE_SIGNAL = 'resource:signal'
 
 rules = [
     policy.DocumentedRuleDefault(
@@ -26,6 +27,17 @@ rules = [
                     'that define a single software config only; '
                     '"openstack software config create" calls it first.',
         operations=[{'path': '/v1/{tenant_id}/validate', 'method': 'POST'}]),
+    policy.DocumentedRuleDefault(
+        name=RESOURCE_SIGNAL,
+        check_str='(%s) or (%s)' % (base.PROJECT_MEMBER,
+                                    base.PROJECT_STACK_USER),
+        scope_types=['project'],
+        description='Signal a deployment through Heat\'s resource signal '
+                    'route, as HEAT_SIGNAL agents do. A stack user may only '
+                    'signal its own deployment.',
+        operations=[{'path': '/v1/{tenant_id}/stacks/{stack_name}/'
+                             '{stack_id}/resources/{resource_name}/signal',
+                     'method': 'POST'}]),
 ]
 
 

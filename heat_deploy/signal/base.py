@@ -27,6 +27,8 @@ outputs, and clean up. The core applies Heat's signal rules
 
 import abc
 
+from heat_deploy import secret_values
+
 
 class SignalDriverError(Exception):
     """A driver failed; one message for the caller, one for the operator.
@@ -99,6 +101,15 @@ def string_input(name, value, description):
     """A derived config input item as Heat writes them."""
     return {'name': name, 'type': 'String', 'value': value,
             'description': description}
+
+
+def secret_input(name, value, description):
+    """A derived input only the server may see (e.g. a password).
+
+    It is stored encrypted and shown as *** in API responses; only the
+    server's signed metadata URL reveals it.
+    """
+    return string_input(name, secret_values.Secret(value), description)
 
 
 class SignalDriver(abc.ABC):

@@ -208,3 +208,53 @@ class TestDrivers(testtools.TestCase):
         self.assertEqual(502, err.code)
         self.assertEqual('user text', err.message)
         self.assertIn('secret detail', logger.output)
+
+
+class TestSecrets(testtools.TestCase):
+
+    def test_sealed_values_are_masked_or_revealed(self):
+        from cryptography import fernet
+
+        from heat_deploy import secret_values
+
+        key = fernet.Fernet.generate_key().decode()
+        box = secret_values.SecretBox([key])
+        inputs = [{'name': 'user', 'value': 'u'},
+                  {'name': 'password', 'value': box.seal('s3cret')}]
+        self.assertNotIn('s3cret', str(inputs))
+        self.assertEqual(['u', '***'], [item['value'] for item in
+                                        secret_values.mask(inputs)])
+        self.assertEqual(['u', 's3cret'], [item['value'] for item in
+                                           secret_values.reveal(inputs, box)])
+        # A rotated box still opens values sealed with the old key.
+        rotated = secret_values.SecretBox(
+            [fernet.Fernet.generate_key().decode(), key])
+        self.assertEqual('s3cret', rotated.open(inputs[1]['value']))
+
+    def test_derive_seals_secret_transport_inputs(self):
+        from cryptography import fernet
+
+        from heat_deploy import secret_values
+
+        box = secret_values.SecretBox([fernet.Fernet.generate_key()])
+        name, group, document = derived_config.derive(
+            TestDerive.SOURCE, {}, 's', 'CREATE', 'HEAT_SIGNAL',
+            [base.secret_input('deploy_password', 'pw', 'd')], box)
+        stored = document['inputs'][-1]['value']
+        self.assertTrue(secret_values.is_sealed(stored))
+        self.assertEqual('pw', box.open(stored))
+
+    def test_heat_signal_needs_its_settings(self):
+        from heat_deploy.signal import heat
+
+        conf = service.make_conf()
+        conf([], project='heat_deploy', default_config_files=[])
+        err = self.assertRaises(ValueError, heat.HeatSignalDriver, conf)
+        self.assertIn('[heat_signal] auth_url, stack_domain_admin, '
+                      'stack_domain_admin_password must be set', str(err))
+        conf.set_override('auth_url', 'http://ks/v3', group='heat_signal')
+        conf.set_override('stack_domain_admin', 'a', group='heat_signal')
+        conf.set_override('stack_domain_admin_password', 'p',
+                          group='heat_signal')
+        err = self.assertRaises(ValueError, heat.HeatSignalDriver, conf)
+        self.assertIn('encryption_keys', str(err))

@@ -18,6 +18,7 @@ import webob.exc
 from heat_deploy.api.controllers.v1 import servers
 from heat_deploy.api.controllers.v1 import software_configs
 from heat_deploy.api.controllers.v1 import software_deployments
+from heat_deploy.api.controllers.v1 import stacks
 from heat_deploy.api.controllers.v1 import validate
 
 
@@ -46,6 +47,7 @@ class TenantController(object):
         software_deployments.SoftwareDeploymentsController())
     validate = validate.ValidateController()
     servers = servers.ServersController()
+    stacks = stacks.StacksController()
 
     def __init__(self, tenant_id):
         pecan.request.tenant_id = effective_tenant(pecan.request.context,

@@ -1,0 +1,201 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""HEAT_SIGNAL through a real Keystone, with the unmodified agents."""
+
+import os
+import uuid
+
+from cryptography import fernet
+from keystoneauth1.identity import v3
+from keystoneauth1 import session as ks_session
+import requests
+import sqlalchemy as sa
+import testtools
+
+from heat_deploy.tests import db_fixture
+from heat_deploy.tests.functional.fixtures import agents
+from heat_deploy.tests.functional.fixtures import keystone
+from heat_deploy.tests.functional.fixtures import service
+
+STACK_PROJECT = 'heat_deploy_stack_users'
+SCRIPT = ('#!/bin/sh\necho "hello $foo"\n'
+          'echo -n done > $heat_outputs_path.result\n')
+
+
+class TestHeatSignal(testtools.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.keystone = keystone.start_shared()
+        try:
+            cls.stack_project_id = cls.keystone.admin_client.projects.create(
+                STACK_PROJECT, domain=cls.keystone.stack_user_domain_id).id
+            cls.server = service.RunningServer(sections={
+                'api': {'auth_strategy': 'keystone'},
+                'keystone_authtoken': cls.keystone.auth_token_options(),
+                'signal': {
+                    'enabled_transports': 'CFN_SIGNAL,NO_SIGNAL,HEAT_SIGNAL',
+                    'encryption_keys': fernet.Fernet.generate_key().decode()},
+                'heat_signal': {
+                    'auth_url': cls.keystone.auth_url,
+                    'stack_user_domain_name':
+                        cls.keystone.stack_user_domain_name,
+                    'stack_user_project_name': STACK_PROJECT,
+                    'stack_domain_admin': cls.keystone.stack_domain_admin,
+                    'stack_domain_admin_password':
+                        cls.keystone.stack_domain_admin_password,
+                    'region_name': keystone.REGION},
+            })
+            cls.server.setUp()
+        except Exception:
+            cls.keystone.cleanUp()
+            raise
+        cls.keystone.register_orchestration(
+            'http://127.0.0.1:%d/v1/%%(tenant_id)s' % cls.server.port)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanUp()
+        cls.keystone.cleanUp()
+        super().tearDownClass()
+
+    def setUp(self):
+        super().setUp()
+        token, project_id = self.keystone.token_for('a_member')
+        self.base = self.server.endpoint(project_id)
+        self.session = requests.Session()
+        self.session.headers['X-Auth-Token'] = token
+        self.source = self.request('POST', '/software_configs', json={
+            'name': 'hello', 'group': 'script', 'config': SCRIPT,
+            'inputs': [{'name': 'foo'}],
+            'outputs': [{'name': 'result'}]})['software_config']
+        self.server_id = str(uuid.uuid4())
+
+    def request(self, method, path, status=200, **kwargs):
+        resp = self.session.request(method, self.base + path, timeout=30,
+                                    **kwargs)
+        self.assertEqual(status, resp.status_code, resp.text)
+        return resp.json() if resp.content else None
+
+    def deploy(self):
+        deployment = self.request('POST', '/software_deployments', json={
+            'config_id': self.source['id'], 'server_id': self.server_id,
+            'input_values': {'foo': 'world',
+                             'deploy_signal_transport': 'HEAT_SIGNAL'}})
+        return deployment['software_deployment']
+
+    def inputs(self, config):
+        return {item['name']: item.get('value') for item in config['inputs']}
+
+    def metadata_url(self):
+        settings = self.request('GET', '/servers/%s/os-collect-config'
+                                % self.server_id)
+        return settings['os-collect-config']['request']['metadata_url']
+
+    def keystone_user(self, deployment_id):
+        return self.keystone.admin_client.users.list(
+            domain=self.keystone.stack_user_domain_id,
+            name='hd-' + deployment_id)
+
+    def test_deployment_gets_its_own_keystone_user(self):
+        deployment = self.deploy()
+        self.assertEqual('IN_PROGRESS', deployment['status'])
+        derived = self.request('GET', '/software_configs/'
+                               + deployment['config_id'])['software_config']
+        inputs = self.inputs(derived)
+        [user] = self.keystone_user(deployment['id'])
+        self.assertEqual(user.id, inputs['deploy_user_id'])
+        self.assertEqual(self.keystone.endpoint + '/v3',
+                         inputs['deploy_auth_url'])
+        self.assertEqual(self.stack_project_id, inputs['deploy_project_id'])
+        self.assertEqual(keystone.REGION, inputs['deploy_region_name'])
+        self.assertEqual('software_deployments/' + deployment['id'],
+                         inputs['deploy_stack_id'])
+        # The password is for the server only.
+        self.assertEqual('***', inputs['deploy_password'])
+        metadata = self.request('GET', '/software_deployments/metadata/'
+                                + self.server_id)['metadata']
+        self.assertEqual('***', self.inputs(metadata[0])['deploy_password'])
+        # The stack user project may see the deployment, as in Heat.
+        self.request('DELETE', '/software_deployments/' + deployment['id'],
+                     status=204)
+        self.assertEqual([], self.keystone_user(deployment['id']))
+
+    def test_password_reaches_the_server_encrypted_at_rest(self):
+        deployment = self.deploy()
+        document = requests.get(self.metadata_url(), timeout=30).json()
+        password = self.inputs(document['deployments'][0])['deploy_password']
+        self.assertNotEqual('***', password)
+        # It is the user's real password.
+        auth = v3.Password(auth_url=self.keystone.auth_url,
+                           user_id=self.keystone_user(deployment['id'])[0].id,
+                           password=password,
+                           project_id=self.stack_project_id)
+        self.assertTrue(ks_session.Session(auth=auth).get_token())
+        engine = sa.create_engine(db_fixture.shared_migrated_database())
+        self.addCleanup(engine.dispose)
+        with engine.connect() as connection:
+            stored = connection.execute(sa.text(
+                'SELECT config FROM software_config WHERE id = :id'),
+                {'id': deployment['config_id']}).scalar()
+        self.assertIn('deploy_password', stored)
+        self.assertNotIn(password, stored)
+
+    def test_unmodified_agent_signals_through_keystone(self):
+        if not os.environ.get(agents.HEAT_AGENTS_SRC_ENV):
+            self.skipTest('%s is not set; tox sets it'
+                          % agents.HEAT_AGENTS_SRC_ENV)
+        deployment = self.deploy()
+        sandbox = self.useFixture(agents.AgentSandbox())
+        url = self.metadata_url()
+        run = sandbox.run_once(url)
+        self.assertEqual(0, run.returncode, run)
+        shown = self.request('GET', '/software_deployments/'
+                             + deployment['id'])['software_deployment']
+        self.assertEqual('COMPLETE', shown['status'], run)
+        self.assertEqual('Outputs received', shown['status_reason'])
+        self.assertEqual('hello world\n',
+                         shown['output_values']['deploy_stdout'])
+        self.assertEqual('done', shown['output_values']['result'])
+        password = self.inputs(requests.get(url, timeout=30).json()[
+            'deployments'][0])['deploy_password']
+        self.assertNotIn(password, self.server.log())
+
+    def test_a_stack_user_signals_only_its_own_deployment(self):
+        mine, other = self.deploy(), self.deploy()
+        document = requests.get(self.metadata_url(), timeout=30).json()
+        config = [item for item in document['deployments']
+                  if item['id'] == mine['config_id']][0]
+        inputs = self.inputs(config)
+        auth = v3.Password(auth_url=inputs['deploy_auth_url'],
+                           user_id=inputs['deploy_user_id'],
+                           password=inputs['deploy_password'],
+                           project_id=inputs['deploy_project_id'])
+        token = ks_session.Session(auth=auth).get_token()
+        signal = ('%s/v1/%s/stacks/software_deployments/%%s/resources/'
+                  'deployment/signal' % (self.server.url,
+                                         inputs['deploy_project_id']))
+        resp = requests.post(signal % other['id'], json={},
+                             headers={'X-Auth-Token': token}, timeout=30)
+        self.assertEqual(404, resp.status_code, resp.text)
+        resp = requests.post(signal % mine['id'],
+                             json={'deploy_status_code': 0},
+                             headers={'X-Auth-Token': token}, timeout=30)
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual('applied', resp.json()['signal'])
+        # The stack user cannot list or show through the normal API.
+        resp = requests.get('%s/v1/%s/software_deployments/%s' % (
+            self.server.url, inputs['deploy_project_id'], mine['id']),
+            headers={'X-Auth-Token': token}, timeout=30)
+        self.assertEqual(403, resp.status_code, resp.text)
