@@ -85,6 +85,12 @@ class Service(object):
 
     def update(self, ctx, deployment_id, changes, if_match, base_url):
         """Apply a PUT; a derived deployment gets a new config if needed."""
+        # The agents' status reports change none of these: they stay one
+        # UPDATE, without reading the deployment first.
+        if not any(changes.get(key)
+                   for key in software_deployment.DERIVED_FROM):
+            return software_deployment.update(ctx, deployment_id, changes,
+                                              if_match=if_match)
         current = software_deployment.get(ctx, deployment_id)
         if not software_deployment.needs_rederive(current, changes):
             return software_deployment.update(ctx, deployment_id, changes,

@@ -38,6 +38,8 @@ Model = models.SoftwareDeployment
 Config = models.SoftwareConfig
 
 DEPLOY_DATA_AVAILABLE = 'Deploy data available'
+# Fields a derived config is made from; changing one re-derives it.
+DERIVED_FROM = ('action', 'input_values', 'config_id')
 NOT_WAITING = 'Not waiting for outputs signal'
 
 
