@@ -93,6 +93,10 @@ class Service(object):
                                               if_match=if_match)
         current = software_deployment.get(ctx, deployment_id)
         if not software_deployment.needs_rederive(current, changes):
+            if current.transport is not None:
+                # Naming the source or the derived config again keeps the
+                # derived one.
+                changes = dict(changes, config_id=None)
             return software_deployment.update(ctx, deployment_id, changes,
                                               if_match=if_match)
         driver = self.drivers.get(current.transport)

@@ -79,6 +79,7 @@ class Deployment(object):
         self.input_values = row.input_values
         self.stack_user_project_id = row.stack_user_project_id
         self.transport = row.signal_transport
+        self.config_id = row.config_id
         self.source_config_id = row.source_config_id
 
 
@@ -267,8 +268,8 @@ def needs_rederive(deployment, changes):
     return bool(
         (changes.get('action') and changes['action'] != deployment.action)
         or changes.get('input_values')
-        or (changes.get('config_id')
-            and changes['config_id'] != deployment.source_config_id))
+        or (changes.get('config_id') not in (None, deployment.config_id,
+                                             deployment.source_config_id)))
 
 
 @db_api.context_manager.writer

@@ -151,6 +151,16 @@ class TestDerivedConfigs(TransportTestCase):
         self.assertEqual('changed', inputs_by_name(
             new_config['software_config'])['foo']['value'])
 
+    def test_naming_the_same_config_again_keeps_the_derived_one(self):
+        deployment, config = self.deploy()
+        url = self.v1('/software_deployments/' + deployment['id'])
+        for config_id in (self.source['id'], deployment['config_id']):
+            resp = self.call('PUT', url, json={'config_id': config_id,
+                                               'status': 'IN_PROGRESS'})
+            self.assertEqual(200, resp.status, resp.body)
+            self.assertEqual(deployment['config_id'],
+                             resp.json['software_deployment']['config_id'])
+
     def test_status_update_does_not_rederive(self):
         deployment, config = self.deploy()
         resp = self.call(
