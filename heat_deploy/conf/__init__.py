@@ -12,14 +12,14 @@
 
 """Configuration options of heat_deploy, one module per option group.
 
-Every module in this package that defines ``register_opts(conf)`` and
-``list_opts()`` is picked up automatically, so a new group needs no edit
-here.
+Every module in this package that defines ``GROUP`` (an OptGroup) and
+``OPTS`` is picked up automatically, so a new group needs no edit here.
 """
 
 import importlib
 import pkgutil
 
+from oslo_config import cfg
 from oslo_db import options as db_options
 from oslo_log import log
 from oslo_middleware import cors
@@ -32,7 +32,7 @@ DEFAULT_SQLITE_CONNECTION = 'sqlite:////var/lib/heat_deploy/heat_deploy.sqlite'
 def _group_modules():
     for info in pkgutil.iter_modules(__path__):
         module = importlib.import_module('%s.%s' % (__name__, info.name))
-        if hasattr(module, 'register_opts'):
+        if hasattr(module, 'GROUP'):
             yield module
 
 
@@ -42,7 +42,12 @@ def register_opts(conf):
     :param conf: the ConfigOpts instance the service was built with.
     """
     for module in _group_modules():
-        module.register_opts(conf)
+        group = module.GROUP
+        # A new OptGroup per ConfigOpts: oslo.config keeps registered
+        # options on the group object, so sharing it would share overrides.
+        conf.register_group(cfg.OptGroup(group.name, title=group.title,
+                                         help=group.help))
+        conf.register_opts(module.OPTS, group=group.name)
     db_options.set_defaults(conf, connection=DEFAULT_SQLITE_CONNECTION)
     log.register_options(conf)
     policy_opts.set_defaults(conf)
@@ -54,11 +59,7 @@ def register_opts(conf):
 
 def list_opts():
     """Options of heat_deploy's own groups, for the sample generator."""
-    merged = {}
-    for module in _group_modules():
-        for group, opts in module.list_opts().items():
-            merged.setdefault(group, []).extend(opts)
-    return [(group, opts) for group, opts in merged.items()]
+    return [(module.GROUP, module.OPTS) for module in _group_modules()]
 
 
 def set_lib_defaults():

@@ -66,15 +66,3 @@ OPTS = [
              'then falls back to the file shipped inside the heat_deploy '
              'package.'),
 ]
-
-
-def register_opts(conf):
-    # A new OptGroup per ConfigOpts: oslo.config keeps registered options
-    # on the group object, so sharing GROUP would share overrides too.
-    conf.register_group(cfg.OptGroup(GROUP.name, title=GROUP.title,
-                                     help=GROUP.help))
-    conf.register_opts(OPTS, group=GROUP.name)
-
-
-def list_opts():
-    return {GROUP: OPTS}

@@ -55,15 +55,3 @@ OPTS = [
         'timeout', default=30, min=1,
         help='Seconds to wait for Keystone.'),
 ]
-
-
-def register_opts(conf):
-    # A new OptGroup per ConfigOpts: oslo.config keeps registered options
-    # on the group object, so sharing GROUP would share overrides too.
-    conf.register_group(cfg.OptGroup(GROUP.name, title=GROUP.title,
-                                     help=GROUP.help))
-    conf.register_opts(OPTS, group=GROUP.name)
-
-
-def list_opts():
-    return {GROUP: OPTS}

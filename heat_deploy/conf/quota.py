@@ -31,15 +31,3 @@ OPTS = [
         help='Maximum number of software deployments a project may own; -1 '
              'means unlimited.'),
 ]
-
-
-def register_opts(conf):
-    # A new OptGroup per ConfigOpts: oslo.config keeps registered options
-    # on the group object, so sharing GROUP would share overrides too.
-    conf.register_group(cfg.OptGroup(GROUP.name, title=GROUP.title,
-                                     help=GROUP.help))
-    conf.register_opts(OPTS, group=GROUP.name)
-
-
-def list_opts():
-    return {GROUP: OPTS}
