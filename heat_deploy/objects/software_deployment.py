@@ -116,12 +116,24 @@ class Derivation(object):
         return signal_rules.COMPLETE, NOT_WAITING
 
 
+STACK_USER_ROLE = 'heat_stack_user'
+
+
 def _visible(ctx):
-    """Deployments the caller may see: own project's, or its stack user's."""
+    """Deployments the caller may see.
+
+    Its own project's; and, for a stack user (a caller with the
+    heat_stack_user role), those naming its project as
+    stack_user_project_id. Heat shares them with every caller of that
+    project, so any member could name another project there and push
+    deployments into its views; here only stack users see them.
+    """
     if ctx.is_admin:
         return sa.true()
-    return sa.or_(Model.tenant == ctx.project_id,
-                  Model.stack_user_project_id == ctx.project_id)
+    own = Model.tenant == ctx.project_id
+    if STACK_USER_ROLE in ctx.roles:
+        return sa.or_(own, Model.stack_user_project_id == ctx.project_id)
+    return own
 
 
 def _check_config(session, ctx, config_id):
