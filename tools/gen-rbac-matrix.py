@@ -273,10 +273,11 @@ def render(matrix=None):
         '4. Data: a config or deployment of another project named by id is',
         '   **404**, exactly like a missing one; lists and server metadata',
         '   show the caller\'s own project\'s objects only. A deployment is',
-        '   also visible to the project named as its '
-        '``stack_user_project_id``',
-        '   (the server\'s stack user, as in Heat). A deployment that '
-        'references',
+        '   also visible to the stack users (role ``heat_stack_user``) of '
+        'the',
+        '   project named as its ``stack_user_project_id``; unlike Heat, '
+        'not to',
+        '   that project\'s other callers. A deployment that references',
         '   another project\'s config is **400**, like an unknown config.',
         '',
         'The identity of the caller is what Keystone says about the token, '
