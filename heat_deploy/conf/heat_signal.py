@@ -32,10 +32,12 @@ OPTS = [
         'stack_user_domain_name', default='heat_deploy_stack_users',
         help='Keystone domain the deployment users are created in.'),
     cfg.StrOpt(
-        'stack_user_project_name', default='heat_deploy_stack_users',
-        help='Project, in the stack user domain, on which deployment users '
-             'get stack_user_role. It becomes the deployment\'s '
-             'stack_user_project_id.'),
+        'stack_user_project_prefix', default='heat_deploy-',
+        help='Deployment users of project P get stack_user_role on a '
+             'project named <prefix><P> in the stack user domain, made on '
+             'first use; it becomes the deployments\' stack_user_project_id. '
+             'One project per tenant keeps one tenant\'s servers from '
+             'reading another tenant\'s deployments.'),
     cfg.StrOpt(
         'stack_domain_admin',
         help='User in the stack user domain that may create and delete '

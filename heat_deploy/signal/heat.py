@@ -14,11 +14,12 @@
 
 As Heat's stack-user domain does, the driver creates a user per deployment
 in a dedicated domain ([heat_signal] stack_user_domain_name), grants it
-stack_user_role on one project there, and hands the server its id and a
-random password. heat-config-notify logs in with them, finds this service as
-the ``orchestration`` endpoint in the catalog and calls Heat's resource
-signal route, which heat_deploy serves. The password is stored encrypted and
-shown to nobody but the server (see heat_deploy.secret_values).
+stack_user_role on its tenant's project there (Heat makes one per stack),
+and hands the server its id and a random password. heat-config-notify logs
+in with them, finds this service as the ``orchestration`` endpoint in the
+catalog and calls Heat's resource signal route, which heat_deploy serves.
+The password is stored encrypted and shown to nobody but the server (see
+heat_deploy.secret_values).
 """
 
 import secrets
@@ -72,6 +73,7 @@ class HeatSignalDriver(base.SignalDriver):
         # Keystone is asked lazily: start-up does not depend on it.
         self.session = ks_session.Session(auth=auth, timeout=opts.timeout)
         self._ids = None
+        self._projects = {}
 
     def get_properties(self):
         return {
@@ -111,17 +113,39 @@ class HeatSignalDriver(base.SignalDriver):
 
     def _identity_ids(self):
         if self._ids is None:
-            domain_id = self._lookup('/domains', 'domains',
-                                     self.opts.stack_user_domain_name)
             self._ids = {
-                'domain': domain_id,
-                'project': self._lookup('/projects', 'projects',
-                                        self.opts.stack_user_project_name,
-                                        domain_id=domain_id),
+                'domain': self._lookup('/domains', 'domains',
+                                       self.opts.stack_user_domain_name),
                 'role': self._lookup('/roles', 'roles',
                                      self.opts.stack_user_role),
             }
         return self._ids
+
+    def _project_id(self, tenant, domain_id):
+        """The tenant's project in the stack user domain, made on first use.
+        """
+        if tenant not in self._projects:
+            name = self.opts.stack_user_project_prefix + tenant
+            query = {'name': name, 'domain_id': domain_id}
+            found = self._call('GET', '/projects',
+                               params=query).json()['projects']
+            if found:
+                project_id = found[0]['id']
+            else:
+                try:
+                    project_id = self._call('POST', '/projects', json={
+                        'project': dict(query, description=(
+                            'heat_deploy deployment users of project %s'
+                            % tenant))}).json()['project']['id']
+                except base.SignalBackendError:
+                    # Another worker made it meanwhile (409); else re-raise.
+                    found = self._call('GET', '/projects',
+                                       params=query).json()['projects']
+                    if not found:
+                        raise
+                    project_id = found[0]['id']
+            self._projects[tenant] = project_id
+        return self._projects[tenant]
 
     def _find_user(self, name, domain_id):
         users = self._call('GET', '/users', params={
@@ -130,6 +154,7 @@ class HeatSignalDriver(base.SignalDriver):
 
     def create_signal(self, context, deployment):
         ids = self._identity_ids()
+        project_id = self._project_id(deployment.tenant, ids['domain'])
         name = user_name(deployment.id)
         password = secrets.token_urlsafe(24)
         user_id = self._find_user(name, ids['domain'])
@@ -145,7 +170,7 @@ class HeatSignalDriver(base.SignalDriver):
             self._call('PATCH', '/users/%s' % user_id,
                        json={'user': {'password': password}})
         self._call('PUT', '/projects/%s/users/%s/roles/%s'
-                   % (ids['project'], user_id, ids['role']))
+                   % (project_id, user_id, ids['role']))
         inputs = [
             base.string_input('deploy_auth_url', self.identity_url,
                               'URL for API authentication'),
@@ -155,7 +180,7 @@ class HeatSignalDriver(base.SignalDriver):
                               'User ID for API authentication'),
             base.secret_input('deploy_password', password,
                               'Password for API authentication'),
-            base.string_input('deploy_project_id', ids['project'],
+            base.string_input('deploy_project_id', project_id,
                               'ID of project for API authentication'),
             base.string_input('deploy_stack_id',
                               '%s/%s' % (STACK_NAME, deployment.id),

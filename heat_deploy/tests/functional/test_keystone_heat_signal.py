@@ -27,7 +27,6 @@ from heat_deploy.tests.functional.fixtures import agents
 from heat_deploy.tests.functional.fixtures import keystone
 from heat_deploy.tests.functional.fixtures import service
 
-STACK_PROJECT = 'heat_deploy_stack_users'
 SCRIPT = ('#!/bin/sh\necho "hello $foo"\n'
           'echo -n done > $heat_outputs_path.result\n')
 
@@ -39,8 +38,6 @@ class TestHeatSignal(testtools.TestCase):
         super().setUpClass()
         cls.keystone = keystone.start_shared()
         try:
-            cls.stack_project_id = cls.keystone.admin_client.projects.create(
-                STACK_PROJECT, domain=cls.keystone.stack_user_domain_id).id
             cls.server = service.RunningServer(sections={
                 'api': {'auth_strategy': 'keystone'},
                 'keystone_authtoken': cls.keystone.auth_token_options(),
@@ -51,7 +48,6 @@ class TestHeatSignal(testtools.TestCase):
                     'auth_url': cls.keystone.auth_url,
                     'stack_user_domain_name':
                         cls.keystone.stack_user_domain_name,
-                    'stack_user_project_name': STACK_PROJECT,
                     'stack_domain_admin': cls.keystone.stack_domain_admin,
                     'stack_domain_admin_password':
                         cls.keystone.stack_domain_admin_password,
@@ -72,15 +68,25 @@ class TestHeatSignal(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        token, project_id = self.keystone.token_for('a_member')
+        self.use_project('a_member')
+
+    def use_project(self, user):
+        token, project_id = self.keystone.token_for(user)
+        self.project_id = project_id
         self.base = self.server.endpoint(project_id)
         self.session = requests.Session()
         self.session.headers['X-Auth-Token'] = token
+        self.server_id = str(uuid.uuid4())
         self.source = self.request('POST', '/software_configs', json={
             'name': 'hello', 'group': 'script', 'config': SCRIPT,
             'inputs': [{'name': 'foo'}],
             'outputs': [{'name': 'result'}]})['software_config']
-        self.server_id = str(uuid.uuid4())
+
+    def stack_project_id(self):
+        [project] = self.keystone.admin_client.projects.list(
+            domain=self.keystone.stack_user_domain_id,
+            name='heat_deploy-' + self.project_id)
+        return project.id
 
     def request(self, method, path, status=200, **kwargs):
         resp = self.session.request(method, self.base + path, timeout=30,
@@ -118,7 +124,8 @@ class TestHeatSignal(testtools.TestCase):
         self.assertEqual(user.id, inputs['deploy_user_id'])
         self.assertEqual(self.keystone.endpoint + '/v3',
                          inputs['deploy_auth_url'])
-        self.assertEqual(self.stack_project_id, inputs['deploy_project_id'])
+        self.assertEqual(self.stack_project_id(),
+                         inputs['deploy_project_id'])
         self.assertEqual(keystone.REGION, inputs['deploy_region_name'])
         self.assertEqual('software_deployments/' + deployment['id'],
                          inputs['deploy_stack_id'])
@@ -141,7 +148,7 @@ class TestHeatSignal(testtools.TestCase):
         auth = v3.Password(auth_url=self.keystone.auth_url,
                            user_id=self.keystone_user(deployment['id'])[0].id,
                            password=password,
-                           project_id=self.stack_project_id)
+                           project_id=self.stack_project_id())
         self.assertTrue(ks_session.Session(auth=auth).get_token())
         engine = sa.create_engine(db_fixture.shared_migrated_database())
         self.addCleanup(engine.dispose)
@@ -174,18 +181,9 @@ class TestHeatSignal(testtools.TestCase):
 
     def test_a_stack_user_signals_only_its_own_deployment(self):
         mine, other = self.deploy(), self.deploy()
-        document = requests.get(self.metadata_url(), timeout=30).json()
-        config = [item for item in document['deployments']
-                  if item['id'] == mine['config_id']][0]
-        inputs = self.inputs(config)
-        auth = v3.Password(auth_url=inputs['deploy_auth_url'],
-                           user_id=inputs['deploy_user_id'],
-                           password=inputs['deploy_password'],
-                           project_id=inputs['deploy_project_id'])
-        token = ks_session.Session(auth=auth).get_token()
+        token, stack_project = self._login_as_server(mine)
         signal = ('%s/v1/%s/stacks/software_deployments/%%s/resources/'
-                  'deployment/signal' % (self.server.url,
-                                         inputs['deploy_project_id']))
+                  'deployment/signal' % (self.server.url, stack_project))
         resp = requests.post(signal % other['id'], json={},
                              headers={'X-Auth-Token': token}, timeout=30)
         self.assertEqual(404, resp.status_code, resp.text)
@@ -196,6 +194,32 @@ class TestHeatSignal(testtools.TestCase):
         self.assertEqual('applied', resp.json()['signal'])
         # The stack user cannot list or show through the normal API.
         resp = requests.get('%s/v1/%s/software_deployments/%s' % (
-            self.server.url, inputs['deploy_project_id'], mine['id']),
+            self.server.url, stack_project, mine['id']),
             headers={'X-Auth-Token': token}, timeout=30)
         self.assertEqual(403, resp.status_code, resp.text)
+
+    def _login_as_server(self, deployment):
+        """The deployment's own credentials, as its server gets them."""
+        document = requests.get(self.metadata_url(), timeout=30).json()
+        config = [item for item in document['deployments']
+                  if item['id'] == deployment['config_id']][0]
+        inputs = self.inputs(config)
+        auth = v3.Password(auth_url=inputs['deploy_auth_url'],
+                           user_id=inputs['deploy_user_id'],
+                           password=inputs['deploy_password'],
+                           project_id=inputs['deploy_project_id'])
+        return (ks_session.Session(auth=auth).get_token(),
+                inputs['deploy_project_id'])
+
+    def test_servers_of_one_tenant_cannot_read_another_tenants(self):
+        a_server = self.server_id
+        self.deploy()
+        self.use_project('b_member')
+        b_deployment = self.deploy()
+        token, b_stack_project = self._login_as_server(b_deployment)
+        metadata = requests.get(
+            '%s/v1/%s/software_deployments/metadata/%s'
+            % (self.server.url, b_stack_project, a_server),
+            headers={'X-Auth-Token': token}, timeout=30)
+        self.assertEqual(200, metadata.status_code, metadata.text)
+        self.assertEqual([], metadata.json()['metadata'])
