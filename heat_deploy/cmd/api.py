@@ -31,6 +31,7 @@ from heat_deploy.conf import api as api_conf
 from heat_deploy.db import api as db_api
 from heat_deploy.db import migration
 from heat_deploy import service
+from heat_deploy.signal import manager
 
 LOG = logging.getLogger(__name__)
 
@@ -85,7 +86,11 @@ def main(argv=None):
     if conf.dev:
         db_api.configure(conf)
         migration.upgrade()
-    application = app.load_app(conf)
+    try:
+        application = app.load_app(conf)
+    except manager.SignalDriverLoadError as err:
+        print('heat-deploy-api: %s' % err, file=sys.stderr)
+        return 1
     server = simple_server.make_server(
         conf.api.bind_host, conf.api.bind_port, application,
         server_class=ThreadingWSGIServer)

@@ -74,6 +74,23 @@ class TestManage(testtools.TestCase):
         self.assertNotIn('Traceback', result.stderr)
 
 
+class TestApiCommand(testtools.TestCase):
+
+    def test_missing_signing_key_is_a_clear_start_up_error(self):
+        directory = self.useFixture(fixtures.TempDir()).path
+        conf_file = service.write_conf_file(directory, {
+            'api': {'auth_strategy': 'noauth',
+                    'bind_port': str(service.free_port())},
+            'database': {'connection': 'sqlite://'}})
+        result = run(['heat-deploy-api', '--config-file', conf_file],
+                     cwd=directory, timeout=60)
+        self.assertEqual(1, result.returncode, result.stdout)
+        self.assertIn('heat-deploy-api: Signal transport CFN_SIGNAL',
+                      result.stderr)
+        self.assertIn('[signal] signing_keys must be set', result.stderr)
+        self.assertNotIn('Traceback', result.stderr)
+
+
 class TestDevServer(testtools.TestCase):
     """The README's run command: heat-deploy-api --dev in an empty folder."""
 
