@@ -66,7 +66,6 @@ class AgentApp(object):
 
     def __init__(self, state):
         self.state = state
-        self.admin = context.get_admin_context()
 
     @webob.dec.wsgify
     def __call__(self, req):
@@ -92,9 +91,12 @@ class AgentApp(object):
         capability.check_signal(self.state.signer, req.method,
                                 deployment_id, req.GET)
         payload = body.json_object(req)
-        deployment = software_deployment.get(self.admin, deployment_id)
-        result, after = self.state.deployments.signal(
-            self.admin, deployment, payload)
+        # The signed URL is the authorisation; the deployment is found
+        # whatever its project.
+        admin = context.get_admin_context()
+        deployment = software_deployment.get(admin, deployment_id)
+        result, after = self.state.deployments.signal(admin, deployment,
+                                                      payload)
         return _json(200, {'deployment_id': deployment_id,
                            'signal': 'ignored' if result is None
                            else 'applied',
@@ -105,7 +107,8 @@ class AgentApp(object):
             raise webob.exc.HTTPMethodNotAllowed(
                 'Metadata URLs take GET or HEAD.',
                 headers={'Allow': 'GET, HEAD'})
-        row = server_metadata.lookup(self.admin, tenant, server_id)
+        admin = context.get_admin_context()
+        row = server_metadata.lookup(admin, tenant, server_id)
         # No row: no URL was ever handed out for this server, so any
         # signature is forged; checking against generation 0 refuses it.
         capability.check_metadata(self.state.signer, tenant, server_id,
@@ -130,7 +133,7 @@ class AgentApp(object):
             resp.headers.update(headers)
             return resp
         deployments = software_deployment.server_metadata_list(
-            self.admin, server_id, tenant=tenant,
+            admin, server_id, tenant=tenant,
             secret_box=self.state.secret_box)
         settings = os_collect_config_settings(
             self.state, links.base_url(self.state.conf, req), tenant,
