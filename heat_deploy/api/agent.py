@@ -27,8 +27,6 @@ queries and nothing else.
 """
 
 import email.utils
-from urllib import parse
-
 from oslo_serialization import jsonutils
 import webob
 import webob.dec
@@ -37,6 +35,7 @@ import webob.exc
 from heat_deploy.api import body
 from heat_deploy.api import fault
 from heat_deploy.api import links
+from heat_deploy.api import request
 from heat_deploy import context
 from heat_deploy import exception
 from heat_deploy.objects import server_metadata
@@ -67,11 +66,12 @@ class AgentApp(object):
     def __init__(self, state):
         self.state = state
 
-    @webob.dec.wsgify
+    @webob.dec.wsgify(RequestClass=request.Request)
     def __call__(self, req):
-        parts = [parse.unquote(part)
-                 for part in req.path_info.strip('/').split('/')]
+        # PATH_INFO is already decoded by the WSGI server.
+        parts = req.path_info.strip('/').split('/')
         try:
+            request.check_path(req)
             if (len(parts) == 4 and parts[:2] == ['v1', 'deployments']
                     and parts[3] == 'signal'):
                 return self._signal(req, parts[2])

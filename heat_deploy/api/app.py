@@ -26,6 +26,7 @@ import pecan
 
 from heat_deploy.api.controllers import root
 from heat_deploy.api import hooks
+from heat_deploy.api import request
 from heat_deploy.db import api as db_api
 from heat_deploy import deployments
 from heat_deploy import policy
@@ -94,6 +95,7 @@ def setup_app(state):
     return pecan.make_app(
         root.RootController(),
         hooks=[hooks.ContextHook(state)],
+        request_cls=request.Request,
         force_canonical=False,
         guess_content_type_from_ext=False,
         debug=False,

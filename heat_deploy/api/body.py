@@ -30,6 +30,53 @@ def _json_type_name(value):
     return 'null'
 
 
+_JSON_KEY = 'heat_deploy.json_body'
+
+
+class MalformedJSON(webob.exc.HTTPBadRequest, ValueError):
+    """A body that is not strict JSON.
+
+    Also a ValueError, which Pecan takes as "no keyword arguments in the
+    body" when it looks for some; the controller that reads the body then
+    answers 400 with this message.
+    """
+
+    # The error type clients see, as Heat names it.
+    fault_type = 'HTTPBadRequest'
+
+
+def _reject_constant(name):
+    raise ValueError('%s is not a JSON number' % name)
+
+
+def _parse_json(raw):
+    try:
+        text = raw.decode('utf-8')
+    except UnicodeDecodeError:
+        return MalformedJSON('The request body is not UTF-8.')
+    try:
+        return jsonutils.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        return MalformedJSON('The request body is nested too deeply.')
+    except ValueError as err:
+        return MalformedJSON('The request body is not valid JSON: %s' % err)
+
+
+def request_json(request):
+    """The request's body decoded strictly (UTF-8, no NaN or Infinity).
+
+    Decoded once per request and remembered, error included.
+
+    :raises MalformedJSON: saying what is wrong.
+    """
+    if _JSON_KEY not in request.environ:
+        request.environ[_JSON_KEY] = _parse_json(request.body)
+    doc = request.environ[_JSON_KEY]
+    if isinstance(doc, MalformedJSON):
+        raise doc
+    return doc
+
+
 def json_object(request):
     """The request body as a dict.
 
@@ -45,13 +92,7 @@ def json_object(request):
     if not request.body:
         raise webob.exc.HTTPBadRequest(
             'The request needs a JSON object as its body.')
-    try:
-        doc = jsonutils.loads(request.body.decode('utf-8'))
-    except UnicodeDecodeError:
-        raise webob.exc.HTTPBadRequest('The request body is not UTF-8.')
-    except ValueError as err:
-        raise webob.exc.HTTPBadRequest(
-            'The request body is not valid JSON: %s' % err)
+    doc = request_json(request)
     if not isinstance(doc, dict):
         raise webob.exc.HTTPBadRequest(
             'The request body must be a JSON object, not a JSON %s.'
@@ -74,6 +115,9 @@ def string_field(doc, key, max_length=None, required=False):
         raise webob.exc.HTTPBadRequest(
             'The field "%s" must be a string, not a JSON %s.'
             % (key, _json_type_name(value)))
+    if '\x00' in value:
+        raise webob.exc.HTTPBadRequest(
+            'The field "%s" must not contain NUL characters.' % key)
     if max_length is not None and len(value) > max_length:
         raise webob.exc.HTTPBadRequest(
             'The field "%s" must be no more than %d characters.'
@@ -94,6 +138,9 @@ def object_field(doc, key):
     return value
 
 
+_NO_LIMIT = 2 ** 31
+
+
 def limit_param(params):
     """The ``limit`` query parameter as a non-negative int, or None."""
     value = params.get('limit')
@@ -108,7 +155,8 @@ def limit_param(params):
         raise webob.exc.HTTPBadRequest(
             "Value '%s' is invalid for 'limit' which only accepts "
             "non-negative integer." % value)
-    return limit
+    # More than any table holds means no limit; databases refuse huge ones.
+    return limit if limit < _NO_LIMIT else None
 
 
 def bool_param(params, name):

@@ -78,6 +78,7 @@ def from_exception(exc):
         headers = {}
         if exc.code == 405 and exc.allow:
             headers['Allow'] = ', '.join(exc.allow)
-        return response(exc.code, type(exc).__name__,
+        error_type = getattr(exc, 'fault_type', type(exc).__name__)
+        return response(exc.code, error_type,
                         exc.detail or exc.explanation, headers=headers)
     return None
