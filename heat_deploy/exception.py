@@ -38,10 +38,6 @@ class Invalid(HeatDeployException):
     code = 400
 
 
-class InvalidParameterValue(Invalid):
-    msg_fmt = '%(reason)s'
-
-
 class NotFound(HeatDeployException):
     msg_fmt = 'The resource could not be found.'
     code = 404
@@ -76,7 +72,3 @@ class PreconditionFailed(HeatDeployException):
 class RequestLimitExceeded(HeatDeployException):
     msg_fmt = 'Request limit exceeded: %(reason)s'
     code = 400
-
-
-class RequestEntityTooLarge(RequestLimitExceeded):
-    code = 413
