@@ -21,7 +21,7 @@ import webob
 import webob.exc
 
 from heat_deploy.api import agent
-from heat_deploy.api import links
+from heat_deploy.api.controllers.v1 import common
 from heat_deploy.objects import server_metadata
 from heat_deploy.policies import software_deployments as policies
 
@@ -31,28 +31,23 @@ class OsCollectConfigController(object):
     def __init__(self, server_id):
         self.server_id = server_id
 
-    def _authorize(self, rule):
-        pecan.request.context.can(rule,
-                                  {'project_id': pecan.request.tenant_id})
-
     @pecan.expose(generic=True, template='json')
     def index(self, *args, **kwargs):
         raise webob.exc.HTTPMethodNotAllowed()
 
     @index.when(method='GET', template='json')
     def get(self):
-        self._authorize(policies.METADATA)
-        ctx = pecan.request.context
-        state = pecan.request.app_state
+        common.authorize(policies.METADATA)
+        ctx = common.context()
         row = server_metadata.ensure(ctx, ctx.project_id, self.server_id)
         return {'os-collect-config': agent.os_collect_config_settings(
-            state, links.base_url(state.conf, pecan.request),
-            ctx.project_id, self.server_id, row.credential_generation)}
+            pecan.request.app_state, common.base_url(), ctx.project_id,
+            self.server_id, row.credential_generation)}
 
     @index.when(method='DELETE', template='json')
     def revoke(self):
-        self._authorize(policies.REVOKE_METADATA_URL)
-        ctx = pecan.request.context
+        common.authorize(policies.REVOKE_METADATA_URL)
+        ctx = common.context()
         server_metadata.revoke(ctx, ctx.project_id, self.server_id)
         return webob.Response(status=204)
 

@@ -17,16 +17,9 @@ import webob
 import webob.exc
 
 from heat_deploy.api import body
+from heat_deploy.api.controllers.v1 import common
 from heat_deploy.objects import software_config
 from heat_deploy.policies import software_configs as policies
-
-
-def _context():
-    return pecan.request.context
-
-
-def _authorize(rule):
-    _context().can(rule, {'project_id': pecan.request.tenant_id})
 
 
 class SoftwareConfigController(object):
@@ -41,14 +34,14 @@ class SoftwareConfigController(object):
 
     @index.when(method='GET', template='json')
     def show(self):
-        _authorize(policies.SHOW)
-        config = software_config.get(_context(), self.config_id)
+        common.authorize(policies.SHOW)
+        config = software_config.get(common.context(), self.config_id)
         return {'software_config': config}
 
     @index.when(method='DELETE', template='json')
     def delete(self):
-        _authorize(policies.DELETE)
-        software_config.delete(_context(), self.config_id)
+        common.authorize(policies.DELETE)
+        software_config.delete(common.context(), self.config_id)
         return webob.Response(status=204)
 
 
@@ -62,24 +55,24 @@ class SoftwareConfigsController(object):
     @index.when(method='GET', template='json')
     def get_all(self, **params):
         if body.bool_param(params, 'global_tenant'):
-            _authorize(policies.GLOBAL_INDEX)
-            ctx = _context().elevated()
+            common.authorize(policies.GLOBAL_INDEX)
+            ctx = common.context().elevated()
         else:
-            ctx = _context()
-        _authorize(policies.INDEX)
+            ctx = common.context()
+        common.authorize(policies.INDEX)
         configs = software_config.list_summaries(
             ctx, limit=body.limit_param(params), marker=params.get('marker'))
         return {'software_configs': configs}
 
     @index.when(method='POST', template='json')
     def create(self, **params):
-        _authorize(policies.CREATE)
+        common.authorize(policies.CREATE)
         doc = body.json_object(pecan.request)
         document = software_config.build_document(
             config=doc.get('config'), inputs=doc.get('inputs'),
             outputs=doc.get('outputs'), options=doc.get('options'))
         config = software_config.create(
-            _context(),
+            common.context(),
             name=body.string_field(doc, 'name', max_length=255),
             group=body.string_field(doc, 'group', max_length=255),
             document=document,

@@ -17,19 +17,11 @@ import webob
 import webob.exc
 
 from heat_deploy.api import body
-from heat_deploy.api import links
+from heat_deploy.api.controllers.v1 import common
 from heat_deploy import deployments
 from heat_deploy.objects import signal_rules
 from heat_deploy.objects import software_deployment
 from heat_deploy.policies import software_deployments as policies
-
-
-def _context():
-    return pecan.request.context
-
-
-def _authorize(rule):
-    _context().can(rule, {'project_id': pecan.request.tenant_id})
 
 
 def _status_field(doc):
@@ -75,10 +67,6 @@ def _service():
     return pecan.request.app_state.deployments
 
 
-def _base_url():
-    return links.base_url(pecan.request.app_state.conf, pecan.request)
-
-
 class SignalController(object):
     """POST .../software_deployments/{deployment_id}/signal with a token."""
 
@@ -91,10 +79,11 @@ class SignalController(object):
 
     @index.when(method='POST', template='json')
     def post(self):
-        _authorize(policies.SIGNAL)
+        common.authorize(policies.SIGNAL)
         payload = body.json_object(pecan.request)
-        deployment = software_deployment.get(_context(), self.deployment_id)
-        result, after = _service().signal(_context(), deployment, payload)
+        ctx = common.context()
+        deployment = software_deployment.get(ctx, self.deployment_id)
+        result, after = _service().signal(ctx, deployment, payload)
         return _respond(after)
 
 
@@ -111,23 +100,24 @@ class SoftwareDeploymentController(object):
 
     @index.when(method='GET', template='json')
     def show(self):
-        _authorize(policies.SHOW)
-        return _respond(_service().show(_context(), self.deployment_id))
+        common.authorize(policies.SHOW)
+        return _respond(_service().show(common.context(), self.deployment_id))
 
     @index.when(method='PUT', template='json')
     def update(self):
-        _authorize(policies.UPDATE)
+        common.authorize(policies.UPDATE)
         doc = body.json_object(pecan.request)
         changes = _common_fields(doc)
         changes['output_values'] = body.object_field(doc, 'output_values')
         return _respond(_service().update(
-            _context(), self.deployment_id, changes, _if_match(),
-            _base_url()))
+            common.context(), self.deployment_id, changes, _if_match(),
+            common.base_url()))
 
     @index.when(method='DELETE', template='json')
     def delete(self):
-        _authorize(policies.DELETE)
-        _service().delete(_context(), self.deployment_id, _base_url())
+        common.authorize(policies.DELETE)
+        _service().delete(common.context(), self.deployment_id,
+                          common.base_url())
         return webob.Response(status=204)
 
 
@@ -143,9 +133,9 @@ class ServerMetadataController(object):
 
     @index.when(method='GET', template='json')
     def get_metadata(self):
-        _authorize(policies.METADATA)
+        common.authorize(policies.METADATA)
         return {'metadata': software_deployment.server_metadata_list(
-            _context(), self.server_id)}
+            common.context(), self.server_id)}
 
 
 class MetadataController(object):
@@ -176,13 +166,13 @@ class SoftwareDeploymentsController(object):
 
     @index.when(method='GET', template='json')
     def get_all(self, **params):
-        _authorize(policies.INDEX)
+        common.authorize(policies.INDEX)
         return {'software_deployments': software_deployment.list_all(
-            _context(), server_id=params.get('server_id'))}
+            common.context(), server_id=params.get('server_id'))}
 
     @index.when(method='POST', template='json')
     def create(self, **params):
-        _authorize(policies.CREATE)
+        common.authorize(policies.CREATE)
         doc = body.json_object(pecan.request)
         values = _common_fields(doc)
         body.string_field(doc, 'config_id', required=True)
@@ -199,8 +189,8 @@ class SoftwareDeploymentsController(object):
             'INIT' if transport is None else 'CREATE')
         values['status'] = values['status'] or signal_rules.COMPLETE
         values['status_reason'] = values['status_reason'] or ''
-        return _respond(_service().create(_context(), values, transport,
-                                          _base_url()))
+        return _respond(_service().create(common.context(), values, transport,
+                                          common.base_url()))
 
     @pecan.expose()
     def _lookup(self, deployment_id, *remainder):

@@ -22,6 +22,7 @@ import pecan
 import webob.exc
 
 from heat_deploy.api import body
+from heat_deploy.api.controllers.v1 import common
 from heat_deploy import exception
 from heat_deploy.objects import software_deployment
 from heat_deploy.policies import stacks as policies
@@ -39,9 +40,8 @@ class ResourceSignalController(object):
 
     @index.when(method='POST', template='json')
     def post(self):
-        ctx = pecan.request.context
-        ctx.can(policies.RESOURCE_SIGNAL,
-                {'project_id': pecan.request.tenant_id})
+        common.authorize(policies.RESOURCE_SIGNAL)
+        ctx = common.context()
         deployment = software_deployment.get(ctx, self.deployment_id)
         # A stack user shares its project with every other deployment's
         # user; it may signal only the deployment it was made for.

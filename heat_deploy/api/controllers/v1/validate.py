@@ -21,6 +21,7 @@ import pecan
 import webob.exc
 
 from heat_deploy.api import body
+from heat_deploy.api.controllers.v1 import common
 from heat_deploy.objects import software_config
 from heat_deploy.policies import stacks as policies
 
@@ -70,8 +71,7 @@ class ValidateController(object):
 
     @index.when(method='POST', template='json')
     def post(self):
-        pecan.request.context.can(policies.VALIDATE_TEMPLATE,
-                                  {'project_id': pecan.request.tenant_id})
+        common.authorize(policies.VALIDATE_TEMPLATE)
         doc = body.json_object(pecan.request)
         if 'template' not in doc:
             raise webob.exc.HTTPBadRequest(
