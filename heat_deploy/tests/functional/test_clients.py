@@ -20,11 +20,8 @@ their order.
 """
 
 import itertools
-import json
 import os
 import re
-import subprocess
-import sys
 import uuid
 
 import fixtures
@@ -37,6 +34,7 @@ import testtools
 from testtools import content
 import yaml
 
+from heat_deploy.tests.functional.fixtures import cli
 from heat_deploy.tests.functional.fixtures import service
 
 # Heat's timestamp format: no fractional seconds, a literal Z.
@@ -72,10 +70,6 @@ AGENT_OUTPUTS = {
     'result': 'The file /tmp/baaaaa contains fooooo for server ... during '
               'CREATE',
 }
-
-OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
-# One CLI call takes 1-2 s; a hung one must fail the test, not the run.
-CLI_TIMEOUT = 60
 
 
 class ServerTestCase(testtools.TestCase):
@@ -450,39 +444,17 @@ class TestOpenstackCLI(ServerTestCase):
         super().setUp()
         self.directory = self.useFixture(fixtures.TempDir()).path
 
-    def _env(self):
-        # Nothing from the caller's OS_* settings may reach the CLI.
-        return {k: v for k, v in os.environ.items()
-                if not k.startswith('OS_')}
+    def _auth_args(self):
+        return ['--os-auth-type', 'admin_token', '--os-endpoint',
+                self.endpoint, '--os-token', 'cli-token']
 
     def cli(self, *args, expect_failure=False):
         """Run ``openstack ARGS`` against this project; returns stdout."""
-        command = [OPENSTACK, '--os-auth-type', 'admin_token',
-                   '--os-endpoint', self.endpoint, '--os-token', 'cli-token']
-        command.extend(args)
-        try:
-            proc = subprocess.run(command, env=self._env(),
-                                  capture_output=True, text=True,
-                                  timeout=CLI_TIMEOUT)
-        except subprocess.TimeoutExpired as timeout:
-            self.fail('openstack %s hung for %d s\nstderr:\n%s'
-                      % (' '.join(args), CLI_TIMEOUT, timeout.stderr))
-        message = ('openstack %s\nexit status %d\nstdout:\n%s\nstderr:\n%s'
-                   % (' '.join(args), proc.returncode, proc.stdout,
-                      proc.stderr))
-        if expect_failure:
-            self.assertNotEqual(0, proc.returncode, message)
-            return proc.stdout + proc.stderr
-        self.assertEqual(0, proc.returncode, message)
-        return proc.stdout
+        return cli.openstack(self, self._auth_args(), *args,
+                             expect_failure=expect_failure)
 
     def cli_json(self, *args):
-        stdout = self.cli(*args)
-        try:
-            return json.loads(stdout)
-        except ValueError:
-            self.fail('openstack %s did not print JSON:\n%s'
-                      % (' '.join(args), stdout))
+        return cli.openstack_json(self, self._auth_args(), *args)
 
     def _write(self, name, text):
         path = os.path.join(self.directory, name)

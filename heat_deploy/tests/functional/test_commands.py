@@ -12,7 +12,6 @@
 
 """The command line programs, run as an operator or a newcomer runs them."""
 
-import json
 import os
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import testtools
 
 from heat_deploy.db import migration
 from heat_deploy.tests import db_fixture
+from heat_deploy.tests.functional.fixtures import cli
 from heat_deploy.tests.functional.fixtures import service
 
 BIN = os.path.dirname(sys.executable)
@@ -122,16 +122,11 @@ class TestDevServer(testtools.TestCase):
         self.assertIn('auth_strategy = noauth', output)
         self.assertTrue(os.path.exists(os.path.join(directory,
                                                     'heat_deploy.sqlite')))
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith('OS_')}
-        created = subprocess.run(
-            [os.path.join(BIN, 'openstack'), '--os-auth-type', 'admin_token',
-             '--os-endpoint', url + '/v1/demo', '--os-token', 'dev',
-             'software', 'config', 'create', '-f', 'json', 'from-cli'],
-            env=env, capture_output=True, text=True, timeout=120,
-            stdin=subprocess.DEVNULL)
-        self.assertEqual(0, created.returncode, created.stderr)
-        self.assertEqual('from-cli', json.loads(created.stdout)['name'])
+        created = cli.openstack_json(
+            self, ['--os-auth-type', 'admin_token', '--os-endpoint',
+                   url + '/v1/demo', '--os-token', 'dev'],
+            'software', 'config', 'create', '-f', 'json', 'from-cli')
+        self.assertEqual('from-cli', created['name'])
         listed = requests.get(url + '/v1/demo/software_configs',
                               headers={'X-Auth-Token': 'dev'}, timeout=10)
         self.assertEqual(['from-cli'], [config['name'] for config in

@@ -21,10 +21,7 @@ do. heat_deploy runs under gunicorn with ``[api] auth_strategy = keystone``
 (see doc/source/keystone.rst).
 """
 
-import json
 import os
-import subprocess
-import sys
 import uuid
 
 import fixtures
@@ -36,6 +33,7 @@ import testtools
 from testtools import content
 import yaml
 
+from heat_deploy.tests.functional.fixtures import cli
 from heat_deploy.tests.functional.fixtures import keystone as keystone_fixture
 from heat_deploy.tests.functional.fixtures import service
 
@@ -44,10 +42,6 @@ INPUTS = [{'name': 'foo', 'type': 'String', 'default': 'bar'}]
 OUTPUTS = [{'name': 'result', 'type': 'String', 'error_output': False}]
 AGENT_OUTPUTS = {'deploy_stdout': 'deployed fooooo\n', 'deploy_stderr': '',
                  'deploy_status_code': 0, 'result': 'fooooo'}
-
-OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
-# One CLI call takes 1-2 s; a hung one must fail the test, not the run.
-CLI_TIMEOUT = 60
 
 
 class TestClientsThroughKeystone(testtools.TestCase):
@@ -194,43 +188,23 @@ class TestClientsThroughKeystone(testtools.TestCase):
 
     # The openstack CLI.
 
+    def _auth_args(self, user):
+        k = self.keystone
+        return ['--os-auth-url', k.auth_url,
+                '--os-identity-api-version', '3',
+                '--os-username', user, '--os-password', k.passwords[user],
+                '--os-project-name', 'project_a',
+                '--os-user-domain-name', 'Default',
+                '--os-project-domain-name', 'Default',
+                '--os-region-name', k.region]
+
     def cli(self, user, *args, expect_failure=False):
         """``openstack ARGS`` as a user, logging in with its password."""
-        k = self.keystone
-        command = [
-            OPENSTACK, '--os-auth-url', k.auth_url,
-            '--os-identity-api-version', '3',
-            '--os-username', user, '--os-password', k.passwords[user],
-            '--os-project-name', 'project_a',
-            '--os-user-domain-name', 'Default',
-            '--os-project-domain-name', 'Default',
-            '--os-region-name', k.region]
-        command.extend(args)
-        # Nothing from the caller's OS_* settings may reach the CLI.
-        env = {name: value for name, value in os.environ.items()
-               if not name.startswith('OS_')}
-        try:
-            proc = subprocess.run(command, env=env, capture_output=True,
-                                  text=True, timeout=CLI_TIMEOUT)
-        except subprocess.TimeoutExpired as timeout:
-            self.fail('openstack %s hung for %d s\nstderr:\n%s'
-                      % (' '.join(args), CLI_TIMEOUT, timeout.stderr))
-        message = ('openstack %s\nexit status %d\nstdout:\n%s\nstderr:\n%s'
-                   % (' '.join(args), proc.returncode, proc.stdout,
-                      proc.stderr))
-        if expect_failure:
-            self.assertNotEqual(0, proc.returncode, message)
-            return proc.stdout + proc.stderr
-        self.assertEqual(0, proc.returncode, message)
-        return proc.stdout
+        return cli.openstack(self, self._auth_args(user), *args,
+                             expect_failure=expect_failure)
 
     def cli_json(self, user, *args):
-        stdout = self.cli(user, *args)
-        try:
-            return json.loads(stdout)
-        except ValueError:
-            self.fail('openstack %s did not print JSON:\n%s'
-                      % (' '.join(args), stdout))
+        return cli.openstack_json(self, self._auth_args(user), *args)
 
     def test_openstack_cli_with_a_password(self):
         directory = self.useFixture(fixtures.TempDir()).path
