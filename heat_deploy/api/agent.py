@@ -71,7 +71,6 @@ class AgentApp(object):
         # PATH_INFO is already decoded by the WSGI server.
         parts = req.path_info.strip('/').split('/')
         try:
-            request.check_path(req)
             if (len(parts) == 4 and parts[:2] == ['v1', 'deployments']
                     and parts[3] == 'signal'):
                 return self._signal(req, parts[2])

@@ -19,7 +19,9 @@ Every error response heat_deploy produces looks like Heat's::
      "error": {"type": "NotFound", "message": "...", "traceback": null}}
 """
 
+from oslo_db import exception as db_exc
 from oslo_serialization import jsonutils
+from sqlalchemy import exc as sa_exc
 import webob
 import webob.exc
 
@@ -63,6 +65,49 @@ def response(code, error_type, message, headers=None, request_id=None):
         resp.headers[name] = value
     resp.headers[RENDERED_HEADER] = '1'
     return resp
+
+
+# Seconds a client should wait before retrying when the database is away.
+RETRY_AFTER = '2'
+
+# How each database error is answered, most specific first. Deadlocks get
+# here only once oslo.db's retries are used up. The database's own message
+# is never shown: it may quote stored values.
+_DB_ERRORS = (
+    # oslo.db does not recognise every way a driver words "cannot connect"
+    # (libpq's "connection to server ... failed"); SQLAlchemy's operational
+    # and pool errors are the database being away, not a bad request.
+    ((db_exc.DBConnectionError, sa_exc.OperationalError,
+      sa_exc.DisconnectionError, sa_exc.TimeoutError),
+     503, 'HTTPServiceUnavailable',
+     'The service is temporarily unavailable: its database does not '
+     'answer. Retry in a few seconds.'),
+    (db_exc.DBDeadlock, 503, 'HTTPServiceUnavailable',
+     'The service is too busy to complete the request now (database lock '
+     'conflicts). Retry in a few seconds.'),
+    (db_exc.DBDataError, 400, 'HTTPBadRequest',
+     'A value in the request is too long or otherwise not storable; check '
+     'the lengths and types of the fields and of the ids in the URL.'),
+    ((db_exc.DBReferenceError, db_exc.DBDuplicateEntry,
+      db_exc.DBConstraintError), 409, 'HTTPConflict',
+     'The request conflicts with a concurrent change of the same objects; '
+     'fetch them again and retry.'),
+)
+
+
+def from_database_error(exc):
+    """Fault response for a database error, or None for other errors.
+
+    Only the outermost middleware calls this, so that it logs the cause.
+    """
+    if type(exc) is db_exc.DBError and exc.inner_exception is not None:
+        # What oslo.db could not classify: judge by the driver's error.
+        exc = exc.inner_exception
+    for classes, code, error_type, message in _DB_ERRORS:
+        if isinstance(exc, classes):
+            headers = {'Retry-After': RETRY_AFTER} if code == 503 else None
+            return response(code, error_type, message, headers=headers)
+    return None
 
 
 def from_exception(exc):

@@ -15,7 +15,6 @@
 import pecan
 
 from heat_deploy.api import fault
-from heat_deploy.api import request as api_request
 from heat_deploy import context
 from heat_deploy import policy
 
@@ -33,7 +32,6 @@ class ContextHook(pecan.hooks.PecanHook):
 
     def on_route(self, state):
         request = state.request
-        api_request.check_path(request)
         ctx = context.RequestContext.from_environ(
             request.environ, enforcer=self.app_state.enforcer)
         ctx.is_admin = policy.is_admin(self.app_state.enforcer, ctx)

@@ -13,7 +13,6 @@
 """The request class of heat_deploy's applications."""
 
 import pecan
-import webob.exc
 
 from heat_deploy.api import body
 
@@ -30,14 +29,3 @@ class Request(pecan.Request):
     @property
     def json(self):
         return body.request_json(self)
-
-
-def check_path(request):
-    """Refuse URLs with NUL characters, which no database would take.
-
-    :raises webob.exc.HTTPBadRequest: the path or query has a NUL.
-    """
-    if ('\x00' in request.path_info
-            or '%00' in request.environ.get('QUERY_STRING', '')):
-        raise webob.exc.HTTPBadRequest(
-            'The request URL must not contain NUL characters.')

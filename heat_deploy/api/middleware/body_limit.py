@@ -12,18 +12,18 @@
 
 """Refuse request bodies larger than [api] max_json_body_size with 413."""
 
-from oslo_middleware import sizelimit
 import webob.dec
-import webob.exc
 
 from heat_deploy.api import fault
 
 
 class BodyLimit(object):
-    """Reject large bodies before anything reads them.
+    """Reject large bodies before anything else reads them.
 
-    A declared Content-Length over the limit is refused at once; a chunked
-    body is wrapped so that reading past the limit fails the same way.
+    A declared Content-Length over the limit is refused at once; a body of
+    undeclared length (chunked) is read here, at most one byte past the
+    limit, so that both are refused the same way before the application
+    sees them.
     """
 
     def __init__(self, application, max_size):
@@ -41,14 +41,24 @@ class BodyLimit(object):
         if req.content_length is not None:
             if req.content_length > self.max_size:
                 return self._too_large('%d bytes' % req.content_length)
-        elif req.method in ('POST', 'PUT', 'PATCH'):
-            # No declared length: a chunked body. Count while it is read.
-            req.body_file = sizelimit.LimitingReader(req.body_file_raw,
-                                                     self.max_size)
-        try:
-            return req.get_response(self.application)
-        except webob.exc.HTTPRequestEntityTooLarge:
-            return self._too_large('more than %d bytes' % self.max_size)
+        elif req.is_body_readable:
+            body = self._read_at_most(req.body_file, self.max_size + 1)
+            if len(body) > self.max_size:
+                return self._too_large('more than %d bytes' % self.max_size)
+            req.body = body
+        return req.get_response(self.application)
+
+    @staticmethod
+    def _read_at_most(stream, size):
+        # A read may return less than asked for before the end.
+        chunks = []
+        while size > 0:
+            chunk = stream.read(size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b''.join(chunks)
 
 
 def filter_factory(global_conf, **local_conf):

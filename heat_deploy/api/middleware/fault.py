@@ -12,13 +12,17 @@
 
 """Outermost safety net: every error leaves as a Heat fault body.
 
-Errors raised by heat_deploy's own code are rendered where they happen. This
-middleware catches what is left: unhandled exceptions (a 500 that carries the
-request id, never a traceback) and error responses written by other
-middleware or by Pecan's router (404, 405, keystonemiddleware's 401), which
-it rewrites into the same fault format while keeping their status and
-headers such as Allow and WWW-Authenticate.
+Errors that the caller caused are rendered where they happen. This
+middleware wraps everything else, routing included, and handles what is
+left: exceptions nothing rendered (a database that does not answer becomes a
+503, anything unknown a 500 that carries the request id, never a
+traceback), and error responses written by other middleware or by Pecan's
+router (404, 405, keystonemiddleware's 401), which it rewrites into the same
+fault format while keeping their status and headers such as Allow and
+WWW-Authenticate. Every 5xx is logged here, once, under its own request id.
 """
+
+from urllib import parse
 
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
@@ -27,12 +31,14 @@ import webob.dec
 import webob.exc
 
 from heat_deploy.api import fault
+from heat_deploy import context
 
 LOG = logging.getLogger(__name__)
 
 # Headers of the original error response that must survive the rewrite.
 _KEPT_HEADERS = ('allow', 'www-authenticate', 'x-openstack-request-id',
                  'retry-after')
+_REQUEST_ID_HEADER = 'X-OpenStack-Request-ID'
 
 
 def _message_of(resp):
@@ -52,6 +58,13 @@ def _message_of(resp):
     return None
 
 
+def _printable_path(environ):
+    """The request path, URL-quoted, whatever bytes it holds."""
+    raw = environ.get('SCRIPT_NAME', '') + environ.get('PATH_INFO', '')
+    return parse.quote(raw.encode('latin-1', 'replace'),
+                       safe="/~!$&'()*+,;=:@")
+
+
 class FaultWrapper(object):
     """WSGI middleware that turns every error into Heat's fault body."""
 
@@ -60,21 +73,57 @@ class FaultWrapper(object):
 
     @webob.dec.wsgify
     def __call__(self, req):
+        request_id = req.environ.get('openstack.request_id')
+        # Log lines written before the caller's own context exists (and all
+        # of the agent routes', which act as the service) carry this
+        # request's id, not the previous request's of this thread.
+        context.RequestContext(request_id=request_id, overwrite=True)
         try:
             resp = req.get_response(self.application)
-        except Exception:
-            request_id = req.environ.get('openstack.request_id')
+        except Exception as exc:
+            resp = self._from_exception(req, exc, request_id)
+        else:
+            if resp.status_code < 400:
+                return resp
+            if resp.headers.pop(fault.RENDERED_HEADER, None) is None:
+                resp = self._rewrite(req, resp)
+            if resp.status_code >= 500:
+                LOG.error('%(status)s answered to %(method)s %(path)s: '
+                          '%(message)s',
+                          {'status': resp.status,
+                           'method': req.method,
+                           'path': _printable_path(req.environ),
+                           'message': _message_of(resp)})
+        resp.headers.pop(fault.RENDERED_HEADER, None)
+        return resp
+
+    @staticmethod
+    def _from_exception(req, exc, request_id):
+        resp = fault.from_exception(exc) or fault.from_database_error(exc)
+        if resp is None:
             LOG.exception('Unhandled error serving %(method)s %(path)s',
-                          {'method': req.method, 'path': req.path})
-            return fault.response(
+                          {'method': req.method,
+                           'path': _printable_path(req.environ)})
+            resp = fault.response(
                 500, 'InternalServerError',
                 'The server failed to process the request. Report request '
                 'id %s to the operator.' % request_id,
                 request_id=request_id)
-        if resp.status_code < 400:
-            return resp
-        if resp.headers.pop(fault.RENDERED_HEADER, None):
-            return resp
+        elif resp.status_code >= 500:
+            LOG.error('%(status)s answered to %(method)s %(path)s: %(exc)s',
+                      {'status': resp.status, 'method': req.method,
+                       'path': _printable_path(req.environ), 'exc': exc})
+        else:
+            LOG.info('%(status)s answered to %(method)s %(path)s: %(type)s',
+                     {'status': resp.status, 'method': req.method,
+                      'path': _printable_path(req.environ),
+                      'type': type(exc).__name__})
+        if request_id:
+            resp.headers[_REQUEST_ID_HEADER] = request_id
+        return resp
+
+    @staticmethod
+    def _rewrite(req, resp):
         kept = {name: value for name, value in resp.headers.items()
                 if name.lower() in _KEPT_HEADERS}
         error_type = webob.exc.status_map.get(
@@ -82,19 +131,18 @@ class FaultWrapper(object):
         message = _message_of(resp)
         if message is None:
             message = _default_message(req, resp)
-        rewritten = fault.response(resp.status_code, error_type, message,
-                                   headers=kept)
-        del rewritten.headers[fault.RENDERED_HEADER]
-        return rewritten
+        return fault.response(resp.status_code, error_type, message,
+                              headers=kept)
 
 
 def _default_message(req, resp):
     code = resp.status_code
+    path = _printable_path(req.environ)
     if code == 404:
-        return 'The resource could not be found: %s' % req.path
+        return 'The resource could not be found: %s' % path
     if code == 405:
         return ('Method %s is not allowed for %s; allowed methods are '
-                'listed in the Allow header.' % (req.method, req.path))
+                'listed in the Allow header.' % (req.method, path))
     if code == 401:
         return ('Authentication required: send a valid token in the '
                 'X-Auth-Token header.')

@@ -23,9 +23,24 @@ def _conf(global_conf):
     return api_app.conf_from_paste(global_conf)
 
 
+class CORS(cors.CORS):
+    """oslo.middleware's CORS, for browsers only.
+
+    oslo's answers every OPTIONS request 200 with an empty body, as a
+    preflight; one without an Origin header is no preflight, so it gets the
+    application's own answer (405 with Allow).
+    """
+
+    def process_response(self, response, request=None):
+        if (request is not None and request.method == 'OPTIONS'
+                and 'Origin' not in request.headers):
+            return response
+        return super().process_response(response, request)
+
+
 def cors_filter_factory(global_conf, **local_conf):
     conf = _conf(global_conf)
-    return lambda application: cors.CORS(application, conf)
+    return lambda application: CORS(application, conf)
 
 
 def http_proxy_to_wsgi_filter_factory(global_conf, **local_conf):

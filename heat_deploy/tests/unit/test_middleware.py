@@ -12,7 +12,11 @@
 
 """The fault wrapper, the noauth middleware and the body size limit."""
 
+import logging
+
 import fixtures
+from oslo_context import context
+from oslo_db import exception as db_exc
 from oslo_serialization import jsonutils
 import testtools
 import webob
@@ -88,6 +92,75 @@ class TestFaultWrapper(testtools.TestCase):
             fault.FaultWrapper(_echo_identity))
         self.assertEqual(200, resp.status_code)
 
+    def test_unreachable_database_is_503_with_retry_after(self):
+        @webob.dec.wsgify
+        def no_database(req):
+            raise db_exc.DBConnectionError(RuntimeError('refused'))
+
+        logger = self.useFixture(fixtures.FakeLogger())
+        req = webob.Request.blank('/v1/p/software_configs')
+        req.environ['openstack.request_id'] = 'req-503'
+        resp = req.get_response(fault.FaultWrapper(no_database))
+        self.assertEqual(503, resp.status_code)
+        self.assertEqual('2', resp.headers['Retry-After'])
+        self.assertEqual('req-503', resp.headers['X-OpenStack-Request-ID'])
+        doc = jsonutils.loads(resp.body)
+        self.assertEqual('HTTPServiceUnavailable', doc['error']['type'])
+        self.assertIn('temporarily unavailable', doc['error']['message'])
+        self.assertIsNone(doc['error']['traceback'])
+        self.assertEqual(1, logger.output.count('503 Service Unavailable'))
+
+    def test_database_errors_are_classified(self):
+        cause = RuntimeError('x')
+        for error, status in ((db_exc.DBDeadlock(cause), 503),
+                              (db_exc.DBDataError(cause), 400),
+                              (db_exc.DBReferenceError('t', 'c', 'k', 'r',
+                                                       cause), 409),
+                              (db_exc.DBDuplicateEntry(), 409)):
+            @webob.dec.wsgify
+            def failing(req, error=error):
+                raise error
+
+            self.useFixture(fixtures.FakeLogger())
+            resp = webob.Request.blank('/v1/p').get_response(
+                fault.FaultWrapper(failing))
+            self.assertEqual(status, resp.status_code, error)
+            self.assertNotIn(b'Traceback', resp.body)
+
+    def test_every_5xx_is_logged_once_under_its_own_request_id(self):
+        seen = []
+
+        class Recorder(logging.Handler):
+            def emit(self, record):
+                current = context.get_current()
+                seen.append((record.getMessage(),
+                             current.request_id if current else None))
+
+        handler = Recorder(level=logging.DEBUG)
+        fault.LOG.logger.addHandler(handler)
+        self.addCleanup(fault.LOG.logger.removeHandler, handler)
+
+        @webob.dec.wsgify
+        def broken_after_context(req):
+            if req.path_info == '/with-context':
+                # What the v1 routes do; the next request must not
+                # inherit it.
+                context.RequestContext(request_id='req-previous')
+                return webob.Response()
+            return webob.exc.HTTPBadGateway('driver failed')
+
+        app = fault.FaultWrapper(broken_after_context)
+        first = webob.Request.blank('/with-context')
+        first.environ['openstack.request_id'] = 'req-previous'
+        first.get_response(app)
+        second = webob.Request.blank('/agent/v1/x')
+        second.environ['openstack.request_id'] = 'req-own'
+        resp = second.get_response(app)
+        self.assertEqual(502, resp.status_code)
+        errors = [entry for entry in seen if '502' in entry[0]]
+        self.assertEqual(1, len(errors), seen)
+        self.assertEqual('req-own', errors[0][1])
+
 
 class TestNoAuth(testtools.TestCase):
 
@@ -130,19 +203,33 @@ class TestBodyLimit(testtools.TestCase):
         self.assertEqual(413, resp.status_code)
         self.assertIn(b'11 bytes', resp.body)
 
-    def test_chunked_body_over_limit_is_413(self):
-        @webob.dec.wsgify
-        def reads(req):
-            req.body_file.read()
-            return webob.Response()
-
-        req = webob.Request.blank('/', method='POST', body=b'x' * 20)
+    def _chunked(self, size):
+        req = webob.Request.blank('/', method='POST', body=b'x' * size)
         del req.headers['Content-Length']
         req.environ['HTTP_TRANSFER_ENCODING'] = 'chunked'
         # What gunicorn and uWSGI say for a chunked body.
         req.environ['wsgi.input_terminated'] = True
-        resp = req.get_response(body_limit.BodyLimit(reads, 10))
+        return req
+
+    def test_chunked_body_over_limit_is_413_before_the_app_runs(self):
+        @webob.dec.wsgify
+        def must_not_run(req):
+            raise AssertionError('the application saw the body')
+
+        resp = self._chunked(20).get_response(
+            body_limit.BodyLimit(must_not_run, 10))
         self.assertEqual(413, resp.status_code)
+        doc = jsonutils.loads(resp.body)
+        self.assertEqual('RequestLimitExceeded', doc['error']['type'])
+
+    def test_chunked_body_within_limit_reaches_the_app(self):
+        @webob.dec.wsgify
+        def echo(req):
+            return webob.Response(body=req.body)
+
+        resp = self._chunked(10).get_response(body_limit.BodyLimit(echo, 10))
+        self.assertEqual(200, resp.status_code)
+        self.assertEqual(b'x' * 10, resp.body)
 
     def test_body_at_limit_passes(self):
         req = webob.Request.blank('/', method='POST', body=b'x' * 10)
