@@ -12,6 +12,9 @@
 
 """Reading request bodies and query parameters with clear errors."""
 
+import math
+import re
+
 from oslo_serialization import jsonutils
 from oslo_utils import strutils
 import webob.exc
@@ -49,17 +52,72 @@ def _reject_constant(name):
     raise ValueError('%s is not a JSON number' % name)
 
 
+def _finite_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        # 1e400: no JSON document could carry it back.
+        raise ValueError('the number %s is too large' % text[:40])
+    return value
+
+
+# Escapes that may decode to characters no database stores: NUL, and UTF-16
+# surrogates, which are an error unless json pairs them into one character.
+_SUSPECT_ESCAPE = re.compile(r'\\u(?:0000|[dD][89a-fA-F])')
+_LONE_SURROGATE = re.compile('[\ud800-\udfff]')
+
+
+def _unstorable(doc, where=''):
+    """(place, what) of the first NUL or lone surrogate in ``doc``, or None.
+
+    :param where: the path of ``doc`` in the body, such as
+        ``output_values.result`` or ``inputs[0]``; empty for the body.
+    """
+    if isinstance(doc, str):
+        place = '"%s"' % where if where else 'the body'
+        if '\x00' in doc:
+            return place, 'a NUL character'
+        if _LONE_SURROGATE.search(doc):
+            return place, 'a lone UTF-16 surrogate'
+    elif isinstance(doc, dict):
+        for key, value in doc.items():
+            bad_key = _unstorable(key)
+            if bad_key:
+                parent = '"%s"' % where if where else 'the body'
+                return 'a key of %s' % parent, bad_key[1]
+            found = _unstorable(value,
+                                '%s.%s' % (where, key) if where else key)
+            if found:
+                return found
+    elif isinstance(doc, list):
+        for index, value in enumerate(doc):
+            found = _unstorable(value, '%s[%d]' % (where, index))
+            if found:
+                return found
+    return None
+
+
 def _parse_json(raw):
     try:
         text = raw.decode('utf-8')
     except UnicodeDecodeError:
         return MalformedJSON('The request body is not UTF-8.')
     try:
-        return jsonutils.loads(text, parse_constant=_reject_constant)
+        doc = jsonutils.loads(text, parse_constant=_reject_constant,
+                              parse_float=_finite_float)
     except RecursionError:
         return MalformedJSON('The request body is nested too deeply.')
     except ValueError as err:
         return MalformedJSON('The request body is not valid JSON: %s' % err)
+    if _SUSPECT_ESCAPE.search(text):
+        try:
+            found = _unstorable(doc)
+        except RecursionError:
+            return MalformedJSON('The request body is nested too deeply.')
+        if found:
+            return MalformedJSON(
+                'The request body has %s in %s; strings must be valid '
+                'Unicode text without NUL characters.' % (found[1], found[0]))
+    return doc
 
 
 def request_json(request):
@@ -115,9 +173,6 @@ def string_field(doc, key, max_length=None, required=False):
         raise webob.exc.HTTPBadRequest(
             'The field "%s" must be a string, not a JSON %s.'
             % (key, _json_type_name(value)))
-    if '\x00' in value:
-        raise webob.exc.HTTPBadRequest(
-            'The field "%s" must not contain NUL characters.' % key)
     if max_length is not None and len(value) > max_length:
         raise webob.exc.HTTPBadRequest(
             'The field "%s" must be no more than %d characters.'
