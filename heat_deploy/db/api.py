@@ -13,10 +13,13 @@
 """Database access: the enginefacade and its configuration.
 
 Queries live in heat_deploy.objects; they run inside
-``@context_manager.reader`` / ``@context_manager.writer`` functions that
-take the request context first.
+``@context_manager.reader`` / ``@writer`` functions that take the request
+context first.
 """
 
+import functools
+
+from oslo_db import api as oslo_db_api
 from oslo_db.sqlalchemy import enginefacade
 import sqlalchemy as sa
 from sqlalchemy.engine import url as sa_url
@@ -24,6 +27,55 @@ from sqlalchemy.engine import url as sa_url
 context_manager = enginefacade.transaction_context()
 
 _configured = None
+
+
+class SetUpThenRetry(Exception):
+    """Raised inside a write transaction that needs something set up first.
+
+    The transaction is rolled back, ``set_up`` runs on its own (so that
+    it holds none of the transaction's locks), and the transaction runs
+    again once.
+
+    :param set_up: a callable without arguments.
+    """
+
+    def __init__(self, set_up):
+        super().__init__('set up, then retry')
+        self.set_up = set_up
+
+
+def _in_transaction(ctx):
+    try:
+        ctx.transaction_ctx
+    except AttributeError:
+        return False
+    return True
+
+
+def writer(function):
+    """A write transaction that runs again when it loses a race.
+
+    A deadlock, or a lock conflict that a Galera cluster reports as one,
+    rolls the transaction back; it is retried with a growing random delay,
+    so that no request fails because another one touched the same rows.
+    Called inside another transaction, it joins that one, and the
+    outermost is the one retried.
+    """
+    in_transaction = context_manager.writer(function)
+    retried = oslo_db_api.wrap_db_retry(
+        max_retries=8, retry_interval=0.02, max_retry_interval=0.5,
+        retry_on_deadlock=True)(in_transaction)
+
+    @functools.wraps(function)
+    def run(ctx, *args, **kwargs):
+        if _in_transaction(ctx):
+            return in_transaction(ctx, *args, **kwargs)
+        try:
+            return retried(ctx, *args, **kwargs)
+        except SetUpThenRetry as missing:
+            missing.set_up()
+            return retried(ctx, *args, **kwargs)
+    return run
 
 
 def _settings(conf):

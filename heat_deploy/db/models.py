@@ -23,6 +23,11 @@ from heat_deploy.db import types
 
 TABLE_ARGS = {'mysql_engine': 'InnoDB', 'mysql_charset': 'utf8mb4'}
 
+# Column lengths that requests are checked against before any SQL.
+ID_LENGTH = 36
+SERVER_ID_LENGTH = 36
+PROJECT_ID_LENGTH = 64
+
 
 class Base(orm.DeclarativeBase):
     pass
@@ -42,12 +47,12 @@ class SoftwareConfig(Base):
         TABLE_ARGS,
     )
 
-    id = sa.Column(sa.String(36), primary_key=True)
+    id = sa.Column(sa.String(ID_LENGTH), primary_key=True)
     created_at = sa.Column(types.Timestamp(), nullable=False)
     name = sa.Column(sa.String(255), nullable=True)
     group = sa.Column(sa.String(255), nullable=True)
     config = sa.Column(types.Json(), nullable=True)
-    tenant = sa.Column(sa.String(64), nullable=False)
+    tenant = sa.Column(sa.String(PROJECT_ID_LENGTH), nullable=False)
 
 
 class SoftwareDeployment(Base):
@@ -68,11 +73,11 @@ class SoftwareDeployment(Base):
         TABLE_ARGS,
     )
 
-    id = sa.Column(sa.String(36), primary_key=True)
+    id = sa.Column(sa.String(ID_LENGTH), primary_key=True)
     created_at = sa.Column(types.Timestamp(), nullable=False)
     updated_at = sa.Column(types.Timestamp(), nullable=True)
-    server_id = sa.Column(sa.String(36), nullable=False)
-    config_id = sa.Column(sa.String(36),
+    server_id = sa.Column(sa.String(SERVER_ID_LENGTH), nullable=False)
+    config_id = sa.Column(sa.String(ID_LENGTH),
                           sa.ForeignKey('software_config.id'),
                           nullable=False)
     input_values = sa.Column(types.Json(), nullable=True)
@@ -80,12 +85,13 @@ class SoftwareDeployment(Base):
     action = sa.Column(sa.String(255), nullable=True)
     status = sa.Column(sa.String(255), nullable=True)
     status_reason = sa.Column(types.LongText(), nullable=True)
-    tenant = sa.Column(sa.String(64), nullable=False)
-    stack_user_project_id = sa.Column(sa.String(64), nullable=True)
+    tenant = sa.Column(sa.String(PROJECT_ID_LENGTH), nullable=False)
+    stack_user_project_id = sa.Column(sa.String(PROJECT_ID_LENGTH),
+                                      nullable=True)
     generation = sa.Column(sa.Integer(), nullable=False, default=1)
     # Set for deployments whose config the service derives: the config the
     # user asked for and the transport the server reports through.
-    source_config_id = sa.Column(sa.String(36), nullable=True)
+    source_config_id = sa.Column(sa.String(ID_LENGTH), nullable=True)
     signal_transport = sa.Column(sa.String(64), nullable=True)
 
 
@@ -102,8 +108,9 @@ class ServerMetadata(Base):
     __tablename__ = 'server_metadata'
     __table_args__ = (TABLE_ARGS,)
 
-    tenant = sa.Column(sa.String(64), primary_key=True)
-    server_id = sa.Column(sa.String(36), primary_key=True)
+    tenant = sa.Column(sa.String(PROJECT_ID_LENGTH), primary_key=True)
+    server_id = sa.Column(sa.String(SERVER_ID_LENGTH),
+                          primary_key=True)
     revision = sa.Column(sa.Integer(), nullable=False)
     last_modified = sa.Column(sa.BigInteger(), nullable=False)
     credential_generation = sa.Column(sa.Integer(), nullable=False)
@@ -115,4 +122,5 @@ class ProjectQuotaLock(Base):
     __tablename__ = 'project_quota_lock'
     __table_args__ = (TABLE_ARGS,)
 
-    project_id = sa.Column(sa.String(64), primary_key=True)
+    project_id = sa.Column(sa.String(PROJECT_ID_LENGTH),
+                           primary_key=True)

@@ -12,10 +12,14 @@
 
 """Helpers shared by the object modules."""
 
+import functools
+
 from oslo_db import exception as db_exc
 from oslo_utils import timeutils
 import sqlalchemy as sa
 
+from heat_deploy import context
+from heat_deploy.db import api as db_api
 from heat_deploy.db import models
 from heat_deploy import exception
 
@@ -36,17 +40,26 @@ def lock_project_quota(session, project_id):
     """Serialise quota-checked creates of one project until commit.
 
     Two concurrent creates could otherwise both see "one below the limit"
-    and both insert. The lock row is created on first use.
+    and both insert. The lock row is created on first use, in a
+    transaction of its own: created inside this one, several first creates
+    of a project would deadlock on the gap their locking reads share.
+
+    :raises heat_deploy.db.api.SetUpThenRetry: the row is missing.
     """
-    query = sa.select(models.ProjectQuotaLock).where(
+    query = sa.select(models.ProjectQuotaLock.project_id).where(
         models.ProjectQuotaLock.project_id == project_id).with_for_update()
     if session.execute(query).first() is None:
-        try:
-            with session.begin_nested():
-                session.add(models.ProjectQuotaLock(project_id=project_id))
-        except db_exc.DBDuplicateEntry:
-            pass
-        session.execute(query).first()
+        raise db_api.SetUpThenRetry(
+            functools.partial(_create_quota_lock, project_id))
+
+
+def _create_quota_lock(project_id):
+    try:
+        with db_api.context_manager.writer.using(
+                context.get_admin_context()) as session:
+            session.add(models.ProjectQuotaLock(project_id=project_id))
+    except db_exc.DBDuplicateEntry:
+        pass  # another request made it meanwhile
 
 
 def check_quota(session, ctx, model, limit, what):

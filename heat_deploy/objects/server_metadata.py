@@ -24,14 +24,23 @@ Model = models.ServerMetadata
 
 
 def _insert(session, tenant, server_id):
+    """Add the server's first row.
+
+    Two requests may make the same server's first row at once; the loser
+    runs its whole transaction again (a savepoint would not do: MySQL
+    keeps the loser's lock on the winner's row, and a deadlock would take
+    the savepoint with it), and then finds the row.
+
+    :raises oslo_db.exception.RetryRequest: the row exists meanwhile.
+    """
+    row = Model(tenant=tenant, server_id=server_id, revision=1,
+                last_modified=int(time.time()), credential_generation=1)
     try:
-        with session.begin_nested():
-            session.add(Model(tenant=tenant, server_id=server_id,
-                              revision=1, last_modified=int(time.time()),
-                              credential_generation=1))
-        return True
-    except db_exc.DBDuplicateEntry:
-        return False
+        session.add(row)
+        session.flush()
+    except db_exc.DBDuplicateEntry as err:
+        raise db_exc.RetryRequest(err)
+    return row
 
 
 def touch(session, tenant, server_id):
@@ -48,21 +57,20 @@ def touch(session, tenant, server_id):
             last_modified=sa.case(
                 (Model.last_modified + 1 > now, Model.last_modified + 1),
                 else_=now))).rowcount
-    if not changed and not _insert(session, tenant, server_id):
-        touch(session, tenant, server_id)
+    if not changed:
+        _insert(session, tenant, server_id)
 
 
-@db_api.context_manager.writer
+@db_api.writer
 def ensure(ctx, tenant, server_id):
     """The server's row, created on first use. Returns the model row."""
     row = get(ctx.session, tenant, server_id)
     if row is None:
-        _insert(ctx.session, tenant, server_id)
-        row = get(ctx.session, tenant, server_id)
+        row = _insert(ctx.session, tenant, server_id)
     return row
 
 
-@db_api.context_manager.writer
+@db_api.writer
 def revoke(ctx, tenant, server_id):
     """Invalidate the server's metadata URL; a new one replaces it."""
     ensure(ctx, tenant, server_id)

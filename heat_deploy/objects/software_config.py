@@ -98,7 +98,7 @@ def insert(session, ctx, name, group, document, quota):
     return row
 
 
-@db_api.context_manager.writer
+@db_api.writer
 def create(ctx, name, group, document, quota):
     """Create a config owned by the caller's project.
 
@@ -177,7 +177,7 @@ def _referenced(config_id):
                'first.' % config_id)
 
 
-@db_api.context_manager.writer
+@db_api.writer
 def delete(ctx, config_id):
     """Delete a visible config that no deployment uses."""
     remove(ctx.session, ctx, config_id)

@@ -22,6 +22,7 @@ chose, ``config_id`` the derived one, which lives and dies with the
 deployment.
 """
 
+from oslo_db import exception as db_exc
 from oslo_utils import uuidutils
 import sqlalchemy as sa
 
@@ -136,16 +137,32 @@ def _visible(ctx):
     return own
 
 
+def _config_not_found(config_id):
+    return exception.Invalid(reason='Config with id %s not found'
+                             % config_id)
+
+
 def _check_config(session, ctx, config_id):
-    """The config a deployment may use: one the caller's project can see.
+    """The config a deployment may use: one the caller's project can see,
+    and not the config the service derived for another deployment.
 
     Another project's config is reported exactly like a missing one.
     """
     try:
-        return software_config.fetch(session, ctx, config_id)
+        row = software_config.fetch(session, ctx, config_id)
     except exception.SoftwareConfigNotFound:
-        raise exception.Invalid(reason='Config with id %s not found'
-                                % config_id)
+        raise _config_not_found(config_id)
+    owner = session.execute(
+        sa.select(Model.id).where(Model.config_id == config_id,
+                                  Model.signal_transport.is_not(None))
+    ).scalar()
+    if owner is not None:
+        # Borrowed, it would keep its owner from replacing or deleting it.
+        raise exception.Invalid(
+            reason='Config %s was derived by the service for deployment %s '
+                   'and belongs to it alone; name the config it was derived '
+                   'from instead.' % (config_id, owner))
+    return row
 
 
 def _derive(session, ctx, source_id, input_values, server_id, action,
@@ -159,7 +176,7 @@ def _derive(session, ctx, source_id, input_values, server_id, action,
                                   derivation.config_quota).id
 
 
-@db_api.context_manager.writer
+@db_api.writer
 def create(ctx, values, quota, deployment_id=None, derivation=None):
     """Create a deployment owned by the caller's project.
 
@@ -191,7 +208,11 @@ def create(ctx, values, quota, deployment_id=None, derivation=None):
                 created_at=common.utcnow(), tenant=ctx.project_id,
                 generation=1, **values)
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except db_exc.DBReferenceError:
+        # The config was deleted after _check_config saw it.
+        raise _config_not_found(values['config_id'])
     server_metadata.touch(session, row.tenant, row.server_id)
     return Deployment(row)
 
@@ -238,7 +259,7 @@ def _precondition_failed(session, ctx, deployment_id):
                % (deployment_id, row.generation))
 
 
-@db_api.context_manager.writer
+@db_api.writer
 def update(ctx, deployment_id, changes, if_match=None):
     """Apply a PUT: store the given values as they are.
 
@@ -261,7 +282,12 @@ def update(ctx, deployment_id, changes, if_match=None):
         Model.id == deployment_id, _visible(ctx)).values(**values)
     if if_match is not None:
         statement = statement.where(Model.generation.in_(if_match))
-    if session.execute(statement).rowcount != 1:
+    try:
+        changed = session.execute(statement).rowcount
+    except db_exc.DBReferenceError:
+        # The config was deleted after _check_config saw it.
+        raise _config_not_found(values['config_id'])
+    if changed != 1:
         raise _precondition_failed(session, ctx, deployment_id)
     row = fetch(session, ctx, deployment_id)
     if 'config_id' in values:
@@ -284,7 +310,7 @@ def needs_rederive(deployment, changes):
                                              deployment.source_config_id)))
 
 
-@db_api.context_manager.writer
+@db_api.writer
 def rederive(ctx, deployment_id, changes, derivation, if_match=None):
     """Apply a PUT that gives a derived deployment a new config.
 
@@ -319,7 +345,7 @@ def rederive(ctx, deployment_id, changes, derivation, if_match=None):
     return Deployment(row)
 
 
-@db_api.context_manager.writer
+@db_api.writer
 def delete(ctx, deployment_id):
     """Delete a visible deployment, and its derived config if it has one.
 
@@ -358,7 +384,7 @@ def server_metadata_list(ctx, server_id, tenant=None, secret_box=None):
     return [software_config.to_dict(row, secret_box) for row in rows]
 
 
-@db_api.context_manager.writer
+@db_api.writer
 def apply_signal(ctx, deployment_id, details, updated_at=None):
     """Apply a server's signal with Heat's rules (see signal_rules).
 

@@ -22,6 +22,7 @@ import webob.exc
 
 from heat_deploy.api import agent
 from heat_deploy.api.controllers.v1 import common
+from heat_deploy.db import models
 from heat_deploy.objects import server_metadata
 from heat_deploy.policies import software_deployments as policies
 
@@ -68,4 +69,8 @@ class ServersController(object):
 
     @pecan.expose()
     def _lookup(self, server_id, *remainder):
+        if len(server_id) > models.SERVER_ID_LENGTH:
+            raise webob.exc.HTTPNotFound(
+                'The server id in the URL is longer than any server id (%d '
+                'characters).' % models.SERVER_ID_LENGTH)
         return ServerController(server_id), remainder

@@ -18,6 +18,7 @@ import webob.exc
 
 from heat_deploy.api import body
 from heat_deploy.api.controllers.v1 import common
+from heat_deploy.db import models
 from heat_deploy import deployments
 from heat_deploy.objects import signal_rules
 from heat_deploy.objects import software_deployment
@@ -36,7 +37,8 @@ def _status_field(doc):
 def _common_fields(doc):
     """Fields that create and update share, validated."""
     return {
-        'config_id': body.string_field(doc, 'config_id', max_length=36),
+        'config_id': body.string_field(doc, 'config_id',
+                                       max_length=models.ID_LENGTH),
         'input_values': body.object_field(doc, 'input_values'),
         'action': body.string_field(doc, 'action', max_length=255),
         'status': _status_field(doc),
@@ -176,10 +178,12 @@ class SoftwareDeploymentsController(object):
         doc = body.json_object(pecan.request)
         values = _common_fields(doc)
         body.string_field(doc, 'config_id', required=True)
-        values['server_id'] = body.string_field(doc, 'server_id',
-                                                max_length=36, required=True)
+        values['server_id'] = body.string_field(
+            doc, 'server_id', max_length=models.SERVER_ID_LENGTH,
+            required=True)
         values['stack_user_project_id'] = body.string_field(
-            doc, 'stack_user_project_id', max_length=64)
+            doc, 'stack_user_project_id',
+            max_length=models.PROJECT_ID_LENGTH)
         values['input_values'] = values['input_values'] or {}
         transport = deployments.requested_transport(doc,
                                                     values['input_values'])

@@ -20,6 +20,7 @@ from heat_deploy.api.controllers.v1 import software_configs
 from heat_deploy.api.controllers.v1 import software_deployments
 from heat_deploy.api.controllers.v1 import stacks
 from heat_deploy.api.controllers.v1 import validate
+from heat_deploy.db import models
 
 
 def effective_tenant(ctx, tenant_id):
@@ -29,9 +30,14 @@ def effective_tenant(ctx, tenant_id):
     sees every project's objects); anyone else must name their own project.
 
     :raises webob.exc.HTTPForbidden: the URL names another project.
+    :raises webob.exc.HTTPNotFound: no project could have that id.
     """
     if ctx.is_admin and ctx.project_id:
         return ctx.project_id
+    if len(tenant_id) > models.PROJECT_ID_LENGTH:
+        raise webob.exc.HTTPNotFound(
+            'The project id in the URL is longer than any project id (%d '
+            'characters).' % models.PROJECT_ID_LENGTH)
     if tenant_id != ctx.project_id:
         raise webob.exc.HTTPForbidden(
             'Access was denied to this resource: the URL names project '
