@@ -38,6 +38,15 @@ class Invalid(HeatDeployException):
     code = 400
 
 
+class BadRequest(HeatDeployException):
+    """A request that cannot be served as it is."""
+
+    msg_fmt = '%(reason)s'
+    code = 400
+    # The type Heat's webob-based API gives these.
+    fault_type = 'HTTPBadRequest'
+
+
 class NotFound(HeatDeployException):
     msg_fmt = 'The resource could not be found.'
     code = 404

@@ -25,7 +25,8 @@ def make_enforcer(conf):
     by [oslo_policy] policy_file, using Heat's rule names.
     """
     enforcer = policy.Enforcer(conf)
-    enforcer.register_defaults(policies.list_rules())
+    enforcer.register_defaults(
+        policies.list_rules(conf.heat_signal.stack_user_role))
     enforcer.load_rules()
     return enforcer
 

@@ -27,30 +27,21 @@ queries and nothing else.
 """
 
 import email.utils
+
 from oslo_serialization import jsonutils
 import webob
 import webob.dec
 import webob.exc
 
 from heat_deploy.api import body
+from heat_deploy.api import environ
 from heat_deploy.api import fault
 from heat_deploy.api import links
 from heat_deploy.api import request
+from heat_deploy.api import views
+from heat_deploy import capability
 from heat_deploy import context
 from heat_deploy import exception
-from heat_deploy.objects import server_metadata
-from heat_deploy.objects import software_deployment
-from heat_deploy.signal import capability
-
-
-def os_collect_config_settings(state, base_url, tenant, server_id,
-                               generation):
-    """The os-collect-config block for a server's user data."""
-    url = capability.metadata_url(state.signer, base_url, tenant, server_id,
-                                  generation)
-    return {'collectors': ['request', 'local'],
-            'request': {'metadata_url': url},
-            'polling_interval': state.conf.signal.polling_interval}
 
 
 def _json(status, doc, **headers):
@@ -60,69 +51,64 @@ def _json(status, doc, **headers):
     return resp
 
 
+def signal_answer(deployment_id, result, after):
+    """What a signal request answers, on every signal route."""
+    return {'deployment_id': deployment_id,
+            'signal': 'ignored' if result is None else 'applied',
+            'status': after.status}
+
+
 class AgentApp(object):
     """WSGI application of the agent routes."""
-
-    def __init__(self, state):
-        self.state = state
 
     @webob.dec.wsgify(RequestClass=request.Request)
     def __call__(self, req):
         # PATH_INFO is already decoded by the WSGI server.
         parts = req.path_info.strip('/').split('/')
+        state = environ.app_state(req.environ)
         try:
             if (len(parts) == 4 and parts[:2] == ['v1', 'deployments']
                     and parts[3] == 'signal'):
-                return self._signal(req, parts[2])
+                return self._signal(state, req, parts[2])
             if len(parts) == 4 and parts[:2] == ['v1', 'metadata']:
-                return self._metadata(req, parts[2], parts[3])
+                return self._metadata(state, req, parts[2], parts[3])
         except (exception.HeatDeployException, webob.exc.HTTPException) as err:
             return fault.from_exception(err)
         return fault.response(404, 'HTTPNotFound',
                               'The resource could not be found: %s'
                               % req.path)
 
-    def _signal(self, req, deployment_id):
+    @staticmethod
+    def _signal(state, req, deployment_id):
         if req.method not in ('POST', 'PUT'):
             raise webob.exc.HTTPMethodNotAllowed(
                 'Signal URLs take POST or PUT.',
                 headers={'Allow': 'POST, PUT'})
-        capability.check_signal(self.state.signer, req.method,
-                                deployment_id, req.GET)
+        capability.check_signal(state.signer, req.method, deployment_id,
+                                req.GET)
         payload = body.json_object(req)
-        # The signed URL is the authorisation; the deployment is found
-        # whatever its project.
-        admin = context.get_admin_context()
-        deployment = software_deployment.get(admin, deployment_id)
-        result, after = self.state.deployments.signal(admin, deployment,
-                                                      payload)
-        return _json(200, {'deployment_id': deployment_id,
-                           'signal': 'ignored' if result is None
-                           else 'applied',
-                           'status': after.status})
+        result, after = state.deployments.signal_by_capability(
+            deployment_id, payload)
+        return _json(200, signal_answer(deployment_id, result, after))
 
-    def _metadata(self, req, tenant, server_id):
+    @staticmethod
+    def _metadata(state, req, tenant, server_id):
         if req.method not in ('GET', 'HEAD'):
             raise webob.exc.HTTPMethodNotAllowed(
                 'Metadata URLs take GET or HEAD.',
                 headers={'Allow': 'GET, HEAD'})
         admin = context.get_admin_context()
-        row = server_metadata.lookup(admin, tenant, server_id)
-        # No row: no URL was ever handed out for this server, so any
-        # signature is forged; checking against generation 0 refuses it.
-        capability.check_metadata(self.state.signer, tenant, server_id,
-                                  req.GET,
-                                  row.credential_generation if row else 0)
-        etag = '%d-%d' % (row.credential_generation, row.revision)
-        last_modified = email.utils.formatdate(row.last_modified,
+        server = state.servers.check_url(admin, tenant, server_id, req.GET)
+        last_modified = email.utils.formatdate(server.last_modified,
                                                usegmt=True)
-        headers = {'ETag': '"%s"' % etag, 'Last-Modified': last_modified,
+        headers = {'ETag': '"%s"' % server.etag,
+                   'Last-Modified': last_modified,
                    'Cache-Control': 'no-cache'}
-        if (etag in req.if_none_match
+        if (server.etag in req.if_none_match
                 or (req.if_modified_since is not None
                     and not req.if_none_match
                     and req.if_modified_since.timestamp()
-                    >= row.last_modified)):
+                    >= server.last_modified)):
             resp = webob.Response(status=304)
             resp.headers.update(headers)
             return resp
@@ -131,16 +117,14 @@ class AgentApp(object):
                                   content_type='application/json')
             resp.headers.update(headers)
             return resp
-        deployments = software_deployment.server_metadata_list(
-            admin, server_id, tenant=tenant,
-            secret_box=self.state.secret_box)
-        settings = os_collect_config_settings(
-            self.state, links.base_url(self.state.conf, req), tenant,
-            server_id, row.credential_generation)
+        deployments = [
+            views.config(row, state.secret_box)
+            for row in state.servers.configs(admin, tenant, server_id)]
+        settings = state.servers.settings(
+            links.base_url(state.conf, req), tenant, server_id, server)
         return _json(200, {'deployments': deployments,
                            'os-collect-config': settings}, **headers)
 
 
 def app_factory(global_conf, **local_conf):
-    from heat_deploy.api import app as api_app
-    return AgentApp(api_app.state_from_paste(global_conf))
+    return AgentApp()

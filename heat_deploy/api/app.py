@@ -12,33 +12,29 @@
 
 """Composition root of the WSGI application.
 
-``load_app(conf)`` builds the paste pipeline for [api] auth_strategy. The
-ConfigOpts is never global: it is parked in APPCONFIGS under a random key
-that travels through paste's global_conf, and every factory looks it up.
+``load_app(conf)`` builds what every request of the application shares
+(AppState), loads the paste pipeline for [api] auth_strategy, and hands the
+state to the pipeline through each request's environ (see
+heat_deploy.api.environ). Nothing else imports this module but the
+entry points (heat_deploy.wsgi.api, heat-deploy-api).
 """
 
 import os
-import uuid
 
 from oslo_log import log as logging
 from paste import deploy
-import pecan
 
-from heat_deploy.api.controllers import root
-from heat_deploy.api import hooks
-from heat_deploy.api import request
-from heat_deploy.db import api as db_api
-from heat_deploy import deployments
+from heat_deploy.api import environ
+from heat_deploy.db import engine
+from heat_deploy.operations import configs
+from heat_deploy.operations import deployments
+from heat_deploy.operations import servers
+from heat_deploy import capability
 from heat_deploy import policy
 from heat_deploy import secret_values
-from heat_deploy.signal import capability
 from heat_deploy.signal import manager
 
 LOG = logging.getLogger(__name__)
-
-APPCONFIGS = {}
-_STATES = {}
-_CONF_KEY = 'heat_deploy_conf_key'
 
 
 class AppState(object):
@@ -46,9 +42,11 @@ class AppState(object):
 
     :ivar conf: the service's ConfigOpts.
     :ivar enforcer: the oslo.policy enforcer.
-    :ivar deployments: the deployments.Service with the loaded transports.
-    :ivar signer: signs and checks capability URLs.
     :ivar secret_box: encrypts and decrypts secrets in derived configs.
+    :ivar signer: signs and checks capability URLs.
+    :ivar configs: the config operations.
+    :ivar deployments: the deployment operations, with the transports.
+    :ivar servers: the server (metadata URL) operations.
     """
 
     def __init__(self, conf):
@@ -56,23 +54,11 @@ class AppState(object):
         self.enforcer = policy.make_enforcer(conf)
         self.secret_box = secret_values.SecretBox(
             conf.signal.encryption_keys)
-        self.deployments = deployments.Service(
-            conf, manager.SignalDriverManager(conf), self.secret_box)
         self.signer = capability.Signer(conf.signal.signing_keys)
-
-
-def conf_from_paste(global_conf):
-    return APPCONFIGS[global_conf[_CONF_KEY]]
-
-
-def state_from_paste(global_conf):
-    """The AppState of this application, shared by its paste apps."""
-    key = global_conf[_CONF_KEY]
-    if key not in _STATES:
-        conf = APPCONFIGS[key]
-        db_api.configure(conf)
-        _STATES[key] = AppState(conf)
-    return _STATES[key]
+        self.configs = configs.Configs(conf)
+        self.deployments = deployments.Deployments(
+            conf, manager.SignalDriverManager(conf), self.secret_box)
+        self.servers = servers.Servers(conf, self.signer)
 
 
 def find_paste_config(conf):
@@ -90,29 +76,29 @@ def find_paste_config(conf):
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
 
 
-def setup_app(state):
-    """The Pecan application serving /v1 (no middleware around it)."""
-    return pecan.make_app(
-        root.RootController(),
-        hooks=[hooks.ContextHook(state)],
-        request_cls=request.Request,
-        force_canonical=False,
-        guess_content_type_from_ext=False,
-        debug=False,
-    )
+class _WithState(object):
+    """Put the application's state into every request's environ."""
 
+    def __init__(self, application, state):
+        self.application = application
+        self.state = state
 
-def app_factory(global_conf, **local_conf):
-    return setup_app(state_from_paste(global_conf))
+    def __call__(self, environ_, start_response):
+        environ_[environ.STATE_KEY] = self.state
+        return self.application(environ_, start_response)
 
 
 def load_app(conf):
-    """The complete WSGI application for ``conf``."""
-    key = str(uuid.uuid4())
-    APPCONFIGS[key] = conf
+    """The complete WSGI application for ``conf``.
+
+    :raises heat_deploy.signal.manager.SignalDriverLoadError: an enabled
+        transport cannot load.
+    """
+    engine.configure(conf)
+    state = AppState(conf)
     paste_file = find_paste_config(conf)
     name = 'heat_deploy+%s' % conf.api.auth_strategy
     LOG.info('Loading %(name)s from %(file)s', {'name': name,
                                                 'file': paste_file})
-    return deploy.loadapp('config:' + paste_file, name=name,
-                          global_conf={_CONF_KEY: key})
+    return _WithState(deploy.loadapp('config:' + paste_file, name=name),
+                      state)

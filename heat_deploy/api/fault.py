@@ -117,8 +117,9 @@ def from_exception(exc):
         message may be shown to the caller.
     """
     if isinstance(exc, exception.HeatDeployException):
-        return response(exc.code, type(exc).__name__, exc.message,
-                        headers=exc.headers)
+        return response(exc.code,
+                        getattr(exc, 'fault_type', type(exc).__name__),
+                        exc.message, headers=exc.headers)
     if isinstance(exc, webob.exc.HTTPException) and exc.code >= 400:
         headers = {}
         if exc.code == 405 and exc.allow:

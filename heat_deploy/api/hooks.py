@@ -14,6 +14,7 @@
 
 import pecan
 
+from heat_deploy.api import environ
 from heat_deploy.api import fault
 from heat_deploy import context
 from heat_deploy import policy
@@ -27,16 +28,14 @@ class ContextHook(pecan.hooks.PecanHook):
     database never touch it.
     """
 
-    def __init__(self, app_state):
-        self.app_state = app_state
-
     def on_route(self, state):
         request = state.request
+        app_state = environ.app_state(request.environ)
         ctx = context.RequestContext.from_environ(
-            request.environ, enforcer=self.app_state.enforcer)
-        ctx.is_admin = policy.is_admin(self.app_state.enforcer, ctx)
+            request.environ, enforcer=app_state.enforcer)
+        ctx.is_admin = policy.is_admin(app_state.enforcer, ctx)
         request.context = ctx
-        request.app_state = self.app_state
+        request.app_state = app_state
 
     def on_error(self, state, exc):
         return fault.from_exception(exc)

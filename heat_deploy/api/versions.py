@@ -18,6 +18,7 @@ from oslo_serialization import jsonutils
 import webob
 import webob.dec
 
+from heat_deploy.api import environ
 from heat_deploy.api import fault
 from heat_deploy.api import links
 
@@ -37,9 +38,6 @@ def version_document(base_url):
 class VersionsApp(object):
     """Answers 300 Multiple Choices with Heat's version document."""
 
-    def __init__(self, conf):
-        self.conf = conf
-
     @webob.dec.wsgify
     def __call__(self, req):
         path = req.path_info
@@ -56,9 +54,9 @@ class VersionsApp(object):
         return webob.Response(
             status=300, content_type='application/json', charset='UTF-8',
             body=jsonutils.dump_as_bytes(
-                version_document(links.base_url(self.conf, req))))
+                version_document(links.base_url(
+                    environ.app_state(req.environ).conf, req))))
 
 
 def app_factory(global_conf, **local_conf):
-    from heat_deploy.api import app as api_app
-    return VersionsApp(api_app.conf_from_paste(global_conf))
+    return VersionsApp()

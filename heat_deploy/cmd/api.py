@@ -28,7 +28,7 @@ from oslo_log import log as logging
 
 from heat_deploy.api import app
 from heat_deploy.conf import api as api_conf
-from heat_deploy.db import api as db_api
+from heat_deploy.db import engine as db_engine
 from heat_deploy.db import migration
 from heat_deploy import service
 from heat_deploy.signal import manager
@@ -84,7 +84,7 @@ def main(argv=None):
                          group='signal')
     conf = service.prepare_service(argv, conf=conf)
     if conf.dev:
-        db_api.configure(conf)
+        db_engine.configure(conf)
         migration.upgrade()
     try:
         application = app.load_app(conf)
@@ -99,7 +99,7 @@ def main(argv=None):
                              port)
     print('heat_deploy API (auth_strategy=%s, database=%s) serving on %s'
           % (conf.api.auth_strategy,
-             db_api.context_manager.writer.get_engine().url
+             db_engine.context_manager.writer.get_engine().url
              .render_as_string(hide_password=True), url), flush=True)
     if conf.api.auth_strategy == api_conf.AUTH_NOAUTH:
         print('Try: curl -H "X-Auth-Token: dev" %sv1/demo/software_configs'

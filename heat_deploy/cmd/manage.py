@@ -16,19 +16,19 @@ import sys
 
 from oslo_config import cfg
 
-from heat_deploy.db import api as db_api
+from heat_deploy.db import engine as db_engine
 from heat_deploy.db import migration
 from heat_deploy import service
 
 
 def do_db_sync(conf):
-    db_api.configure(conf)
+    db_engine.configure(conf)
     migration.upgrade()
     print('Database schema is at revision %s.' % migration.version())
 
 
 def do_db_version(conf):
-    db_api.configure(conf)
+    db_engine.configure(conf)
     print(migration.version() or 'None (empty database)')
 
 

@@ -13,7 +13,9 @@
 """Entry point for oslo-config-generator (oslo.config.opts)."""
 
 from heat_deploy import conf
+from heat_deploy.signal import manager
 
 
 def list_opts():
-    return conf.list_opts()
+    """heat_deploy's option groups and those of the installed transports."""
+    return conf.list_opts() + manager.list_transport_opts()

@@ -19,7 +19,7 @@ from alembic import config as alembic_config
 from alembic import migration as alembic_migration
 from alembic import script as alembic_script
 
-from heat_deploy.db import api as db_api
+from heat_deploy.db import engine as db_engine
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), 'migrations')
 
@@ -38,14 +38,14 @@ def upgrade(revision='head', engine=None):
 
     :param engine: SQLAlchemy engine; defaults to the configured database.
     """
-    engine = engine or db_api.get_engine()
+    engine = engine or db_engine.get_engine()
     with engine.begin() as connection:
         alembic_command.upgrade(_alembic_config(connection), revision)
 
 
 def version(engine=None):
     """The current schema revision, or None for an empty database."""
-    engine = engine or db_api.get_engine()
+    engine = engine or db_engine.get_engine()
     with engine.connect() as connection:
         context = alembic_migration.MigrationContext.configure(connection)
         return context.get_current_revision()

@@ -14,16 +14,34 @@
 
 import itertools
 
+from oslo_policy import policy
+
 from heat_deploy.policies import base
 from heat_deploy.policies import software_configs
 from heat_deploy.policies import software_deployments
 from heat_deploy.policies import stacks
 
 
-def list_rules():
-    return list(itertools.chain(
+def _for_role(rule, stack_user_role):
+    """The rule with the stack user role of the configuration."""
+    default = 'role:%s ' % base.DEFAULT_STACK_USER_ROLE
+    if default not in rule.check_str:
+        return rule
+    check_str = rule.check_str.replace(default, 'role:%s ' % stack_user_role)
+    return policy.DocumentedRuleDefault(
+        name=rule.name, check_str=check_str, description=rule.description,
+        operations=rule.operations, scope_types=rule.scope_types)
+
+
+def list_rules(stack_user_role=base.DEFAULT_STACK_USER_ROLE):
+    """Every policy default of heat_deploy.
+
+    :param stack_user_role: [heat_signal] stack_user_role; the sample
+        policy file shows Heat's default role.
+    """
+    return [_for_role(rule, stack_user_role) for rule in itertools.chain(
         base.list_rules(),
         software_configs.list_rules(),
         software_deployments.list_rules(),
         stacks.list_rules(),
-    ))
+    )]

@@ -16,7 +16,10 @@ from oslo_policy import policy
 
 PROJECT_READER = 'role:reader and project_id:%(project_id)s'
 PROJECT_MEMBER = 'role:member and project_id:%(project_id)s'
-PROJECT_STACK_USER = 'role:heat_stack_user and project_id:%(project_id)s'
+# Heat's; [heat_signal] stack_user_role replaces it in the defaults.
+DEFAULT_STACK_USER_ROLE = 'heat_stack_user'
+PROJECT_STACK_USER = ('role:%s and project_id:%%(project_id)s'
+                      % DEFAULT_STACK_USER_ROLE)
 PROJECT_READER_OR_STACK_USER = (
     '(%s) or (%s)' % (PROJECT_READER, PROJECT_STACK_USER))
 DENY_ALL = '!'

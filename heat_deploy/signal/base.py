@@ -22,7 +22,7 @@ transport; a third-party package adds one with an entry point alone.
 Drivers never write to the database and never decide a deployment's status:
 they say which inputs a server needs, turn what arrives into a dict of
 outputs, and clean up. The core applies Heat's signal rules
-(heat_deploy.objects.signal_rules) and stores the result.
+(heat_deploy.operations.signal_rules) and stores the result.
 """
 
 import abc
@@ -137,15 +137,22 @@ class SignalDriver(abc.ABC):
     name = None
 
     def __init__(self, conf):
-        """:param conf: the service's ConfigOpts; read only your own group."""
+        """:param conf: the service's ConfigOpts, with the groups of
+            list_opts() registered; read only those."""
         self.conf = conf
 
-    @abc.abstractmethod
-    def get_properties(self):
-        """The inputs this transport adds to derived configs.
+    @classmethod
+    def list_opts(cls):
+        """The configuration options of this transport, by group.
 
-        :returns: dict of input name to a description.
+        The service registers them before the driver is built, and the
+        sample configuration (oslo-config-generator, namespace heat_deploy)
+        lists them for every installed transport. Give the transport a
+        group of its own, named after it.
+
+        :returns: a list of (group name or cfg.OptGroup, list of options).
         """
+        return []
 
     @abc.abstractmethod
     def validate(self, context, deployment):
@@ -183,11 +190,27 @@ class SignalDriver(abc.ABC):
         :param deployment: a DeploymentInfo.
         """
 
+    def stack_user_may_signal(self, context, deployment):
+        """Whether a stack user may signal this deployment with a token.
+
+        Stack users (callers with [heat_signal] stack_user_role) are the
+        servers' own credentials; they share a project, so each may signal
+        only what its transport made it for. The default allows none.
+
+        :param context: the stack user's RequestContext.
+        :param deployment: a DeploymentInfo.
+        :returns: True to allow; False answers as if the deployment did
+            not exist.
+        """
+        return False
+
     def parse_signal(self, context, deployment, payload):
         """Turn a pushed payload into the signal's details.
 
         The default accepts the agents' JSON object as it is.
 
+        :param context: the caller's RequestContext.
+        :param deployment: a DeploymentInfo.
         :param payload: the decoded JSON body the server sent.
         :returns: dict of output names to values (deploy_stdout,
             deploy_stderr, deploy_status_code and declared outputs).
@@ -200,6 +223,8 @@ class SignalDriver(abc.ABC):
 
         Called when an IN_PROGRESS deployment of this transport is shown.
 
+        :param context: the caller's RequestContext.
+        :param deployment: a DeploymentInfo.
         :returns: the signal's details, or None if nothing arrived yet.
         :raises SignalNotSupported: the transport pushes its outputs.
         :raises SignalBackendError: the store could not be read.

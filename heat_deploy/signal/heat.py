@@ -75,20 +75,12 @@ class HeatSignalDriver(base.SignalDriver):
         self._ids = None
         self._projects = {}
 
-    def get_properties(self):
-        return {
-            'deploy_auth_url': 'Keystone v3 URL the server logs in to.',
-            'deploy_user_id': 'The deployment\'s Keystone user.',
-            'deploy_username': 'Name of the deployment\'s Keystone user.',
-            'deploy_password': 'Its password (shown only to the server).',
-            'deploy_project_id': 'Project the user signals in.',
-            'deploy_stack_id': 'Stack part of the signal route.',
-            'deploy_resource_name': 'Resource part of the signal route.',
-            'deploy_region_name': 'Region of the orchestration endpoint.',
-        }
-
     def validate(self, context, deployment):
         pass
+
+    def stack_user_may_signal(self, context, deployment):
+        # Only the user made for this deployment.
+        return context.user_name == user_name(deployment.id)
 
     def _call(self, method, path, **kwargs):
         try:

@@ -21,9 +21,6 @@ class NoSignalDriver(base.SignalDriver):
 
     reports_outputs = False
 
-    def get_properties(self):
-        return {}
-
     def validate(self, context, deployment):
         pass
 

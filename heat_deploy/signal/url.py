@@ -19,8 +19,8 @@ deployment and the method, expiring after [signal] url_ttl) and
 ``deploy_signal_verb``, which is exactly what heat-config-notify uses.
 """
 
+from heat_deploy import capability
 from heat_deploy.signal import base
-from heat_deploy.signal import capability
 
 
 class URLSignalDriver(base.SignalDriver):
@@ -35,12 +35,6 @@ class URLSignalDriver(base.SignalDriver):
         if not self.signer.keys:
             raise ValueError('[signal] signing_keys must be set to enable '
                              'URL signal transports')
-
-    def get_properties(self):
-        return {
-            'deploy_signal_id': 'URL the server sends its outputs to.',
-            'deploy_signal_verb': 'HTTP method for deploy_signal_id.',
-        }
 
     def validate(self, context, deployment):
         pass

@@ -15,6 +15,8 @@
 import pecan
 
 from heat_deploy.api.controllers.v1 import tenant
+from heat_deploy.api import hooks
+from heat_deploy.api import request
 
 
 class RootController(object):
@@ -23,3 +25,15 @@ class RootController(object):
     @pecan.expose()
     def _lookup(self, tenant_id, *remainder):
         return tenant.TenantController(tenant_id), remainder
+
+
+def app_factory(global_conf, **local_conf):
+    """The Pecan application serving /v1 (no middleware around it)."""
+    return pecan.make_app(
+        RootController(),
+        hooks=[hooks.ContextHook()],
+        request_cls=request.Request,
+        force_canonical=False,
+        guess_content_type_from_ext=False,
+        debug=False,
+    )

@@ -16,6 +16,7 @@ from keystonemiddleware import auth_token
 from oslo_log import log as logging
 import webob.dec
 
+from heat_deploy.api import environ
 from heat_deploy.api import fault
 
 LOG = logging.getLogger(__name__)
@@ -86,13 +87,11 @@ def noauth_filter_factory(global_conf, **local_conf):
 
 def authtoken_filter_factory(global_conf, **local_conf):
     """keystonemiddleware auth_token reading heat_deploy's ConfigOpts."""
-    from heat_deploy.api import app as api_app
-    conf = api_app.conf_from_paste(global_conf)
-
     def _filter(application):
         # NOTE: handing auth_token our ConfigOpts makes it read
         # [keystone_authtoken] from the same files as the rest of the
         # service instead of parsing its own copy.
-        return auth_token.AuthProtocol(
-            application, dict(local_conf, oslo_config_config=conf))
+        return environ.BuiltOnFirstRequest(
+            lambda conf: auth_token.AuthProtocol(
+                application, dict(local_conf, oslo_config_config=conf)))
     return _filter

@@ -14,6 +14,7 @@
 
 import webob.dec
 
+from heat_deploy.api import environ
 from heat_deploy.api import fault
 
 
@@ -26,25 +27,31 @@ class BodyLimit(object):
     sees them.
     """
 
-    def __init__(self, application, max_size):
+    def __init__(self, application, max_size=None):
         self.application = application
+        # None: [api] max_json_body_size of the application serving.
         self.max_size = max_size
 
-    def _too_large(self, size_text):
+    @staticmethod
+    def _too_large(size_text, max_size):
         return fault.response(
             413, 'RequestLimitExceeded',
             'Request limit exceeded: JSON body size (%s) exceeds maximum '
-            'allowed size (%d bytes).' % (size_text, self.max_size))
+            'allowed size (%d bytes).' % (size_text, max_size))
 
     @webob.dec.wsgify
     def __call__(self, req):
+        max_size = self.max_size or environ.app_state(
+            req.environ).conf.api.max_json_body_size
         if req.content_length is not None:
-            if req.content_length > self.max_size:
-                return self._too_large('%d bytes' % req.content_length)
+            if req.content_length > max_size:
+                return self._too_large('%d bytes' % req.content_length,
+                                       max_size)
         elif req.is_body_readable:
-            body = self._read_at_most(req.body_file, self.max_size + 1)
-            if len(body) > self.max_size:
-                return self._too_large('more than %d bytes' % self.max_size)
+            body = self._read_at_most(req.body_file, max_size + 1)
+            if len(body) > max_size:
+                return self._too_large('more than %d bytes' % max_size,
+                                       max_size)
             req.body = body
         return req.get_response(self.application)
 
@@ -62,9 +69,4 @@ class BodyLimit(object):
 
 
 def filter_factory(global_conf, **local_conf):
-    from heat_deploy.api import app as api_app
-    conf = api_app.conf_from_paste(global_conf)
-
-    def _filter(application):
-        return BodyLimit(application, conf.api.max_json_body_size)
-    return _filter
+    return BodyLimit

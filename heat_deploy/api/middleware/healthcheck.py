@@ -15,7 +15,7 @@
 from oslo_log import log as logging
 from oslo_middleware.healthcheck import pluginbase
 
-from heat_deploy.db import api as db_api
+from heat_deploy.db import engine as db_engine
 
 LOG = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ class DatabaseCheck(pluginbase.HealthcheckBaseExtension):
 
     def healthcheck(self, server_port):
         try:
-            db_api.ping()
+            db_engine.ping()
         except Exception as err:
             LOG.warning('Healthcheck: database unreachable: %s', err)
             return pluginbase.HealthcheckResult(

@@ -17,10 +17,7 @@ from oslo_middleware import healthcheck
 from oslo_middleware import http_proxy_to_wsgi
 from oslo_middleware import request_id
 
-
-def _conf(global_conf):
-    from heat_deploy.api import app as api_app
-    return api_app.conf_from_paste(global_conf)
+from heat_deploy.api import environ
 
 
 class CORS(cors.CORS):
@@ -39,14 +36,13 @@ class CORS(cors.CORS):
 
 
 def cors_filter_factory(global_conf, **local_conf):
-    conf = _conf(global_conf)
-    return lambda application: CORS(application, conf)
+    return lambda application: environ.BuiltOnFirstRequest(
+        lambda conf: CORS(application, conf))
 
 
 def http_proxy_to_wsgi_filter_factory(global_conf, **local_conf):
-    conf = _conf(global_conf)
-    return lambda application: http_proxy_to_wsgi.HTTPProxyToWSGI(
-        application, conf)
+    return lambda application: environ.BuiltOnFirstRequest(
+        lambda conf: http_proxy_to_wsgi.HTTPProxyToWSGI(application, conf))
 
 
 def request_id_filter_factory(global_conf, **local_conf):
@@ -54,4 +50,5 @@ def request_id_filter_factory(global_conf, **local_conf):
 
 
 def healthcheck_app_factory(global_conf, **local_conf):
-    return healthcheck.Healthcheck(None, _conf(global_conf))
+    return environ.BuiltOnFirstRequest(
+        lambda conf: healthcheck.Healthcheck(None, conf))

@@ -33,10 +33,19 @@ SCRIPT = ('#!/bin/sh\necho "hello $foo"\n'
 
 class TestHeatSignal(testtools.TestCase):
 
+    #: [heat_signal] stack_user_role; None keeps the default.
+    stack_user_role = None
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.keystone = keystone.start_shared()
+        heat_signal = {}
+        if cls.stack_user_role:
+            roles = cls.keystone.admin_client.roles
+            if not roles.list(name=cls.stack_user_role):
+                roles.create(cls.stack_user_role)
+            heat_signal['stack_user_role'] = cls.stack_user_role
         try:
             cls.server = service.RunningServer(sections={
                 'api': {'auth_strategy': 'keystone'},
@@ -51,7 +60,7 @@ class TestHeatSignal(testtools.TestCase):
                     'stack_domain_admin': cls.keystone.stack_domain_admin,
                     'stack_domain_admin_password':
                         cls.keystone.stack_domain_admin_password,
-                    'region_name': keystone.REGION},
+                    'region_name': keystone.REGION, **heat_signal},
             })
             cls.server.setUp()
         except Exception:
@@ -223,3 +232,14 @@ class TestHeatSignal(testtools.TestCase):
             headers={'X-Auth-Token': token}, timeout=30)
         self.assertEqual(200, metadata.status_code, metadata.text)
         self.assertEqual([], metadata.json()['metadata'])
+
+
+class TestHeatSignalWithAnotherStackUserRole(TestHeatSignal):
+    """[heat_signal] stack_user_role is the role everywhere: Keystone
+    grants, policy defaults and what a stack user may see and signal."""
+
+    stack_user_role = 'deployment_agent'
+
+    test_deployment_gets_its_own_keystone_user = None
+    test_password_reaches_the_server_encrypted_at_rest = None
+    test_servers_of_one_tenant_cannot_read_another_tenants = None

@@ -16,7 +16,8 @@ import email.utils
 import time
 from urllib import parse
 
-from heat_deploy.signal import capability
+from heat_deploy.api import app as api_app
+from heat_deploy import capability
 from heat_deploy.signal import manager
 from heat_deploy.tests.functional import base
 from heat_deploy.tests.functional.fixtures import service
@@ -454,7 +455,7 @@ class TestMetadataURLs(TransportTestCase):
 class TestThirdPartyTransports(TransportTestCase):
 
     overrides = {('signal', 'enabled_transports'):
-                 ['CFN_SIGNAL', 'TEST_MAILBOX', 'TEST_BROKEN']}
+                 ['CFN_SIGNAL', 'TEST_MAILBOX', 'TEST_BROKEN', 'TEST_BUGGY']}
 
     def setUp(self):
         self.plugin = self.useFixture(thirdparty.ThirdPartyTransports())
@@ -487,6 +488,27 @@ class TestThirdPartyTransports(TransportTestCase):
         self.assertIn('password=hunter2', self.logs.output)
         listed = self.call('GET', self.v1('/software_deployments')).json
         self.assertEqual([], listed['software_deployments'])
+
+    def test_a_driver_bug_is_a_502_with_the_cause_in_the_log(self):
+        resp = self.call('POST', self.v1('/software_deployments'), json={
+            'config_id': self.source['id'], 'server_id': 's',
+            'signal_transport': 'TEST_BUGGY'})
+        self.assertEqual(502, resp.status, resp.body)
+        self.assertIn('service log', resp.json['error']['message'])
+        self.assertNotIn(b'no such key', resp.body)
+        self.assertIn('no such key: a bug', self.logs.output)
+
+    def test_a_transport_publishes_its_own_options(self):
+        groups = {group.name: [opt.name for opt in opts]
+                  for group, opts in manager.list_transport_opts()}
+        self.assertEqual(['input_name'], groups['test_mailbox'])
+        conf = service.make_conf(self.overrides)
+        self.app = api_app.load_app(conf)
+        # Registered when the transport was loaded.
+        conf.set_override('input_name', 'deploy_box', group='test_mailbox')
+        deployment, config = self.deploy('TEST_MAILBOX')
+        self.assertEqual(deployment['id'], inputs_by_name(
+            config)['deploy_box']['value'])
 
     def test_enabled_transport_that_fails_to_load_stops_start_up(self):
         for name, message in [

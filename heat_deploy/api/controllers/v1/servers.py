@@ -20,11 +20,13 @@ import pecan
 import webob
 import webob.exc
 
-from heat_deploy.api import agent
 from heat_deploy.api.controllers.v1 import common
 from heat_deploy.db import models
-from heat_deploy.objects import server_metadata
 from heat_deploy.policies import software_deployments as policies
+
+
+def _servers():
+    return pecan.request.app_state.servers
 
 
 class OsCollectConfigController(object):
@@ -39,17 +41,13 @@ class OsCollectConfigController(object):
     @index.when(method='GET', template='json')
     def get(self):
         common.authorize(policies.METADATA)
-        ctx = common.context()
-        row = server_metadata.ensure(ctx, ctx.project_id, self.server_id)
-        return {'os-collect-config': agent.os_collect_config_settings(
-            pecan.request.app_state, common.base_url(), ctx.project_id,
-            self.server_id, row.credential_generation)}
+        return {'os-collect-config': _servers().os_collect_config(
+            common.context(), self.server_id, common.base_url())}
 
     @index.when(method='DELETE', template='json')
     def revoke(self):
         common.authorize(policies.REVOKE_METADATA_URL)
-        ctx = common.context()
-        server_metadata.revoke(ctx, ctx.project_id, self.server_id)
+        _servers().revoke(common.context(), self.server_id)
         return webob.Response(status=204)
 
 

@@ -18,8 +18,13 @@ import webob.exc
 
 from heat_deploy.api import body
 from heat_deploy.api.controllers.v1 import common
-from heat_deploy.objects import software_config
+from heat_deploy.api import views
+from heat_deploy.operations import configs
 from heat_deploy.policies import software_configs as policies
+
+
+def _configs():
+    return pecan.request.app_state.configs
 
 
 class SoftwareConfigController(object):
@@ -35,13 +40,13 @@ class SoftwareConfigController(object):
     @index.when(method='GET', template='json')
     def show(self):
         common.authorize(policies.SHOW)
-        config = software_config.get(common.context(), self.config_id)
-        return {'software_config': config}
+        row = _configs().show(common.context(), self.config_id)
+        return {'software_config': views.config(row)}
 
     @index.when(method='DELETE', template='json')
     def delete(self):
         common.authorize(policies.DELETE)
-        software_config.delete(common.context(), self.config_id)
+        _configs().delete(common.context(), self.config_id)
         return webob.Response(status=204)
 
 
@@ -60,25 +65,25 @@ class SoftwareConfigsController(object):
         else:
             ctx = common.context()
         common.authorize(policies.INDEX)
-        configs = software_config.list_summaries(
-            ctx, limit=body.limit_param(params), marker=params.get('marker'))
-        return {'software_configs': configs}
+        rows = _configs().list(ctx, limit=body.limit_param(params),
+                               marker=params.get('marker'))
+        return {'software_configs': [
+            views.config_summary(row, with_project=ctx.is_admin)
+            for row in rows]}
 
     @index.when(method='POST', template='json')
     def create(self, **params):
         common.authorize(policies.CREATE)
         doc = body.json_object(pecan.request)
-        document = software_config.build_document(
+        document = configs.build_document(
             config=doc.get('config'), inputs=doc.get('inputs'),
             outputs=doc.get('outputs'), options=doc.get('options'))
-        config = software_config.create(
+        row = _configs().create(
             common.context(),
             name=body.string_field(doc, 'name', max_length=255),
             group=body.string_field(doc, 'group', max_length=255),
-            document=document,
-            quota=pecan.request.app_state.conf.quota
-            .max_software_configs_per_tenant)
-        return {'software_config': config}
+            document=document)
+        return {'software_config': views.config(row)}
 
     @pecan.expose()
     def _lookup(self, config_id, *remainder):

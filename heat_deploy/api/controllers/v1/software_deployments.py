@@ -18,11 +18,13 @@ import webob.exc
 
 from heat_deploy.api import body
 from heat_deploy.api.controllers.v1 import common
+from heat_deploy.api import views
 from heat_deploy.db import models
-from heat_deploy import deployments
-from heat_deploy.objects import signal_rules
-from heat_deploy.objects import software_deployment
+from heat_deploy import exception
+from heat_deploy.operations import signal_rules
 from heat_deploy.policies import software_deployments as policies
+
+TRANSPORT_INPUT = 'deploy_signal_transport'
 
 
 def _status_field(doc):
@@ -46,9 +48,24 @@ def _common_fields(doc):
     }
 
 
+def _requested_transport(doc, input_values):
+    """The transport a create request asks for, or None.
+
+    Named either by a ``signal_transport`` field or, as Heat's resource
+    passes it, by the ``deploy_signal_transport`` input value.
+    """
+    transport = doc.get('signal_transport')
+    if transport is None and input_values:
+        transport = input_values.get(TRANSPORT_INPUT)
+    if transport is not None and not isinstance(transport, str):
+        raise exception.Invalid(reason='The signal transport must be a '
+                                       'string such as CFN_SIGNAL.')
+    return transport
+
+
 def _respond(deployment):
     pecan.response.etag = deployment.etag
-    return {'software_deployment': deployment.data}
+    return {'software_deployment': views.deployment(deployment)}
 
 
 def _if_match():
@@ -65,7 +82,7 @@ def _if_match():
     return generations
 
 
-def _service():
+def _deployments():
     return pecan.request.app_state.deployments
 
 
@@ -83,9 +100,8 @@ class SignalController(object):
     def post(self):
         common.authorize(policies.SIGNAL)
         payload = body.json_object(pecan.request)
-        ctx = common.context()
-        deployment = software_deployment.get(ctx, self.deployment_id)
-        result, after = _service().signal(ctx, deployment, payload)
+        result, after = _deployments().signal(
+            common.context(), self.deployment_id, payload)
         return _respond(after)
 
 
@@ -103,7 +119,8 @@ class SoftwareDeploymentController(object):
     @index.when(method='GET', template='json')
     def show(self):
         common.authorize(policies.SHOW)
-        return _respond(_service().show(common.context(), self.deployment_id))
+        return _respond(_deployments().show(common.context(),
+                                            self.deployment_id))
 
     @index.when(method='PUT', template='json')
     def update(self):
@@ -111,15 +128,15 @@ class SoftwareDeploymentController(object):
         doc = body.json_object(pecan.request)
         changes = _common_fields(doc)
         changes['output_values'] = body.object_field(doc, 'output_values')
-        return _respond(_service().update(
+        return _respond(_deployments().update(
             common.context(), self.deployment_id, changes, _if_match(),
             common.base_url()))
 
     @index.when(method='DELETE', template='json')
     def delete(self):
         common.authorize(policies.DELETE)
-        _service().delete(common.context(), self.deployment_id,
-                          common.base_url())
+        _deployments().delete(common.context(), self.deployment_id,
+                              common.base_url())
         return webob.Response(status=204)
 
 
@@ -136,8 +153,9 @@ class ServerMetadataController(object):
     @index.when(method='GET', template='json')
     def get_metadata(self):
         common.authorize(policies.METADATA)
-        return {'metadata': software_deployment.server_metadata_list(
-            common.context(), self.server_id)}
+        return {'metadata': [
+            views.config(row) for row in _deployments().server_configs(
+                common.context(), self.server_id)]}
 
 
 class MetadataController(object):
@@ -169,8 +187,9 @@ class SoftwareDeploymentsController(object):
     @index.when(method='GET', template='json')
     def get_all(self, **params):
         common.authorize(policies.INDEX)
-        return {'software_deployments': software_deployment.list_all(
-            common.context(), server_id=params.get('server_id'))}
+        return {'software_deployments': [
+            views.deployment(item) for item in _deployments().list(
+                common.context(), server_id=params.get('server_id'))]}
 
     @index.when(method='POST', template='json')
     def create(self, **params):
@@ -184,17 +203,9 @@ class SoftwareDeploymentsController(object):
         values['stack_user_project_id'] = body.string_field(
             doc, 'stack_user_project_id',
             max_length=models.PROJECT_ID_LENGTH)
-        values['input_values'] = values['input_values'] or {}
-        transport = deployments.requested_transport(doc,
-                                                    values['input_values'])
-        # Heat stores null here when the field is absent; use the defaults
-        # its RPC API documents instead (its resource's for derived ones).
-        values['action'] = values['action'] or (
-            'INIT' if transport is None else 'CREATE')
-        values['status'] = values['status'] or signal_rules.COMPLETE
-        values['status_reason'] = values['status_reason'] or ''
-        return _respond(_service().create(common.context(), values, transport,
-                                          common.base_url()))
+        transport = _requested_transport(doc, values['input_values'])
+        return _respond(_deployments().create(
+            common.context(), values, transport, common.base_url()))
 
     @pecan.expose()
     def _lookup(self, deployment_id, *remainder):

@@ -21,10 +21,9 @@ transport names the deployment as the stack id.
 import pecan
 import webob.exc
 
+from heat_deploy.api import agent
 from heat_deploy.api import body
 from heat_deploy.api.controllers.v1 import common
-from heat_deploy import exception
-from heat_deploy.objects import software_deployment
 from heat_deploy.policies import stacks as policies
 from heat_deploy.signal import heat
 
@@ -41,21 +40,11 @@ class ResourceSignalController(object):
     @index.when(method='POST', template='json')
     def post(self):
         common.authorize(policies.RESOURCE_SIGNAL)
-        ctx = common.context()
-        deployment = software_deployment.get(ctx, self.deployment_id)
-        # A stack user shares its project with every other deployment's
-        # user; it may signal only the deployment it was made for.
-        if ('member' not in ctx.roles and not ctx.is_admin
-                and ctx.user_name != heat.user_name(deployment.id)):
-            raise exception.DeploymentNotFound(
-                deployment_id=self.deployment_id)
         payload = body.json_object(pecan.request) if pecan.request.body \
             else None
         result, after = pecan.request.app_state.deployments.signal(
-            ctx, deployment, payload)
-        return {'deployment_id': deployment.id,
-                'signal': 'ignored' if result is None else 'applied',
-                'status': after.status}
+            common.context(), self.deployment_id, payload)
+        return agent.signal_answer(after.id, result, after)
 
 
 class StacksController(object):

@@ -15,7 +15,7 @@
 import testtools
 
 from heat_deploy import exception
-from heat_deploy.objects import io_schema
+from heat_deploy.operations import config_io
 
 
 class TestInputs(testtools.TestCase):
@@ -23,17 +23,17 @@ class TestInputs(testtools.TestCase):
     def test_type_defaults_to_string_and_nulls_are_dropped(self):
         self.assertEqual(
             [{'name': 'a', 'type': 'String'}],
-            io_schema.normalise_inputs([{'name': 'a', 'description': None,
+            config_io.normalise_inputs([{'name': 'a', 'description': None,
                                          'default': None}]))
 
     def test_none_means_no_inputs(self):
-        self.assertEqual([], io_schema.normalise_inputs(None))
+        self.assertEqual([], config_io.normalise_inputs(None))
 
     def test_replace_on_change_kept_only_when_true(self):
         self.assertEqual(
             [{'name': 'a', 'type': 'String', 'replace_on_change': True},
              {'name': 'b', 'type': 'String'}],
-            io_schema.normalise_inputs([
+            config_io.normalise_inputs([
                 {'name': 'a', 'replace_on_change': True},
                 {'name': 'b', 'replace_on_change': False}]))
 
@@ -42,24 +42,24 @@ class TestInputs(testtools.TestCase):
                 ('Boolean', False), ('Json', {'a': 1}), ('Json', '[1]'),
                 ('String', 'x'), ('Number', '')]
         for io_type, default in good:
-            io_schema.normalise_inputs([{'name': 'a', 'type': io_type,
+            config_io.normalise_inputs([{'name': 'a', 'type': io_type,
                                          'default': default}])
         bad = [('Number', 'many'), ('Number', True), ('Boolean', 'perhaps'),
                ('Json', 3), ('String', 4), ('CommaDelimitedList', {})]
         for io_type, default in bad:
             err = self.assertRaises(
-                exception.Invalid, io_schema.normalise_inputs,
+                exception.Invalid, config_io.normalise_inputs,
                 [{'name': 'a', 'type': io_type, 'default': default}])
             self.assertIn('inputs[0] (a): "default"', err.message)
             self.assertIn(io_type, err.message)
 
     def test_comma_delimited_default_becomes_a_list(self):
-        [item] = io_schema.normalise_inputs([
+        [item] = config_io.normalise_inputs([
             {'name': 'a', 'type': 'CommaDelimitedList', 'default': 'x, y'}])
         self.assertEqual(['x', 'y'], item['default'])
 
     def test_value_is_kept(self):
-        [item] = io_schema.normalise_inputs([{'name': 'a', 'value': 7}])
+        [item] = config_io.normalise_inputs([{'name': 'a', 'value': 7}])
         self.assertEqual(7, item['value'])
 
     def test_errors_name_the_item_and_field(self):
@@ -79,7 +79,7 @@ class TestInputs(testtools.TestCase):
         ]
         for inputs, expected in cases:
             err = self.assertRaises(exception.Invalid,
-                                    io_schema.normalise_inputs, inputs)
+                                    config_io.normalise_inputs, inputs)
             self.assertIn(expected, err.message)
             self.assertEqual(400, err.code)
 
@@ -90,16 +90,16 @@ class TestOutputs(testtools.TestCase):
         self.assertEqual(
             [{'name': 'a', 'type': 'String', 'error_output': False},
              {'name': 'b', 'type': 'Number', 'error_output': True}],
-            io_schema.normalise_outputs([
+            config_io.normalise_outputs([
                 {'name': 'a'},
                 {'name': 'b', 'type': 'Number', 'error_output': True}]))
 
     def test_outputs_have_no_default(self):
         err = self.assertRaises(exception.Invalid,
-                                io_schema.normalise_outputs,
+                                config_io.normalise_outputs,
                                 [{'name': 'a', 'default': 1}])
         self.assertIn('outputs[0]: unknown key(s) default', err.message)
 
     def test_error_output_must_be_boolean(self):
-        self.assertRaises(exception.Invalid, io_schema.normalise_outputs,
+        self.assertRaises(exception.Invalid, config_io.normalise_outputs,
                           [{'name': 'a', 'error_output': 'yes'}])

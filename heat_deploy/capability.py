@@ -98,6 +98,9 @@ def check_signal(signer, method, deployment_id, params, now=None):
     signature, expires = params.get('signature'), params.get('expires')
     if not signature or not expires:
         raise CapabilityMissing()
+    if not (expires.isascii() and expires.isdigit()):
+        raise CapabilityDenied(reason='The signal URL\'s expiry is not '
+                                      'valid.')
     if not signer.verify(signature,
                          *_signal_parts(method, deployment_id, expires)):
         for other in ('POST', 'PUT'):

@@ -10,14 +10,15 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Database access: the enginefacade and its configuration.
+"""The database engine: oslo.db's enginefacade, configured once.
 
-Queries live in heat_deploy.objects; they run inside
-``@context_manager.reader`` / ``@writer`` functions that take the request
-context first.
+Operations (heat_deploy.operations) open transactions with ``@reader`` and
+``@writer``; the queries (the other heat_deploy.db modules) run in the
+session those give the request context.
 """
 
 import functools
+import inspect
 
 from oslo_db import api as oslo_db_api
 from oslo_db.sqlalchemy import enginefacade
@@ -52,6 +53,9 @@ def _in_transaction(ctx):
     return True
 
 
+reader = context_manager.reader
+
+
 def writer(function):
     """A write transaction that runs again when it loses a race.
 
@@ -65,16 +69,19 @@ def writer(function):
     retried = oslo_db_api.wrap_db_retry(
         max_retries=8, retry_interval=0.02, max_retry_interval=0.5,
         retry_on_deadlock=True)(in_transaction)
+    # The context is the first argument, after self for methods.
+    context_index = 1 if inspect.getfullargspec(function).args[0] in (
+        'self', 'cls') else 0
 
     @functools.wraps(function)
-    def run(ctx, *args, **kwargs):
-        if _in_transaction(ctx):
-            return in_transaction(ctx, *args, **kwargs)
+    def run(*args, **kwargs):
+        if _in_transaction(args[context_index]):
+            return in_transaction(*args, **kwargs)
         try:
-            return retried(ctx, *args, **kwargs)
+            return retried(*args, **kwargs)
         except SetUpThenRetry as missing:
             missing.set_up()
-            return retried(ctx, *args, **kwargs)
+            return retried(*args, **kwargs)
     return run
 
 

@@ -10,14 +10,13 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""State of each server's metadata document (ETag, Last-Modified, URL)."""
+"""Queries of each server's metadata state (ETag, Last-Modified, URL)."""
 
 import time
 
 from oslo_db import exception as db_exc
 import sqlalchemy as sa
 
-from heat_deploy.db import api as db_api
 from heat_deploy.db import models
 
 Model = models.ServerMetadata
@@ -61,34 +60,27 @@ def touch(session, tenant, server_id):
         _insert(session, tenant, server_id)
 
 
-@db_api.writer
-def ensure(ctx, tenant, server_id):
-    """The server's row, created on first use. Returns the model row."""
-    row = get(ctx.session, tenant, server_id)
-    if row is None:
-        row = _insert(ctx.session, tenant, server_id)
-    return row
-
-
-@db_api.writer
-def revoke(ctx, tenant, server_id):
-    """Invalidate the server's metadata URL; a new one replaces it."""
-    ensure(ctx, tenant, server_id)
-    ctx.session.execute(
-        sa.update(Model).where(Model.tenant == tenant,
-                               Model.server_id == server_id).values(
-            credential_generation=Model.credential_generation + 1,
-            revision=Model.revision + 1))
-
-
-@db_api.context_manager.reader
-def lookup(ctx, tenant, server_id):
-    """The server's row, or None if no metadata URL was ever handed out."""
-    return get(ctx.session, tenant, server_id)
-
-
 def get(session, tenant, server_id):
+    """The server's row, or None if no metadata URL was ever handed out."""
     return session.execute(
         sa.select(Model).where(Model.tenant == tenant,
                                Model.server_id == server_id)
     ).scalar_one_or_none()
+
+
+def ensure(session, tenant, server_id):
+    """The server's row, created on first use."""
+    row = get(session, tenant, server_id)
+    if row is None:
+        row = _insert(session, tenant, server_id)
+    return row
+
+
+def revoke(session, tenant, server_id):
+    """Invalidate the server's metadata URL; a new one replaces it."""
+    ensure(session, tenant, server_id)
+    session.execute(
+        sa.update(Model).where(Model.tenant == tenant,
+                               Model.server_id == server_id).values(
+            credential_generation=Model.credential_generation + 1,
+            revision=Model.revision + 1))

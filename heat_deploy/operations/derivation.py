@@ -19,25 +19,78 @@ Agents never see a deployment's input_values, only these configs, and they
 run each config id once, so every action needs a new derived config.
 """
 
-from heat_deploy.objects import io_schema
+from heat_deploy.operations import config_io
+from heat_deploy.operations import signal_rules
 from heat_deploy import secret_values
 from heat_deploy.signal import base
 
 UNGROUPED = 'Heat::Ungrouped'
+DEPLOY_DATA_AVAILABLE = 'Deploy data available'
+NOT_WAITING = 'Not waiting for outputs signal'
+# Fields a derived config is made from; changing one re-derives it.
+DERIVED_FROM = ('action', 'input_values', 'config_id')
 # Inputs the service sets itself; same-named input_values do not repeat them.
 RESERVED = frozenset(['deploy_server_id', 'deploy_action',
                       'deploy_signal_transport'])
+
+
+class Derivation(object):
+    """How to derive a deployment's config.
+
+    :ivar transport: the signal transport name.
+    :ivar transport_inputs: the inputs its driver returned.
+    :ivar reports_outputs: whether servers report back on this transport
+        (if not, the deployment is COMPLETE at once, as NO_SIGNAL is).
+    :ivar secret_box: encrypts secret transport inputs.
+    """
+
+    def __init__(self, transport, transport_inputs, reports_outputs,
+                 secret_box):
+        self.transport = transport
+        self.transport_inputs = transport_inputs
+        self.reports_outputs = reports_outputs
+        self.secret_box = secret_box
+
+    def stack_user_project_id(self):
+        """The project of the deployment's own user, if the transport made
+        one (Heat's deploy_project_id is the stack user project)."""
+        for item in self.transport_inputs:
+            if item['name'] == 'deploy_project_id':
+                return item['value']
+        return None
+
+    def status(self):
+        """(status, status_reason) of a freshly derived deployment."""
+        if self.reports_outputs:
+            return signal_rules.IN_PROGRESS, DEPLOY_DATA_AVAILABLE
+        return signal_rules.COMPLETE, NOT_WAITING
+
+
+def needs_rederive(deployment, changes):
+    """Whether a PUT makes a derived deployment need a new config.
+
+    A new action, new input values or a new source config change what the
+    server must run; the agent runs a config id once, so it gets a new one.
+    """
+    if deployment.transport is None:
+        return False
+    return bool(
+        (changes.get('action') and changes['action'] != deployment.action)
+        or changes.get('input_values')
+        or (changes.get('config_id') not in (None, deployment.config_id,
+                                             deployment.source_config_id)))
 
 
 def derive(source, input_values, server_id, action, transport,
            transport_inputs, secret_box=None):
     """Name, group and document of a derived config.
 
-    :param source: the source config's full form (software_config.to_dict).
+    :param source: the source config's stored form: a dict with name,
+        group, config, inputs, outputs and options.
     :param input_values: the deployment's input values.
     :param transport_inputs: the inputs the transport driver returned;
         secret values among them are encrypted with secret_box.
-    :returns: (name, group, document) for software_config.insert().
+    :returns: (name, group, document) of the derived config.
     """
     input_values = input_values or {}
     inputs = []
@@ -53,7 +106,7 @@ def derive(source, input_values, server_id, action, transport,
     reserved = RESERVED | {item['name'] for item in transport_inputs}
     for name, value in input_values.items():
         if name not in declared and name not in reserved:
-            inputs.append({'name': name, 'type': io_schema.STRING,
+            inputs.append({'name': name, 'type': config_io.STRING,
                            'value': value})
     inputs.extend([
         base.string_input('deploy_server_id', server_id,

@@ -14,7 +14,7 @@
 
 import testtools
 
-from heat_deploy.objects import signal_rules as rules
+from heat_deploy.operations import signal_rules as rules
 
 DECLARED = [{'name': 'result', 'type': 'String', 'error_output': False},
             {'name': 'problem', 'type': 'String', 'error_output': True}]

@@ -247,12 +247,12 @@ class TestStartupAndHealth(testtools.TestCase):
 
     def test_healthcheck_reports_an_unreachable_database(self):
         from heat_deploy.api.middleware import healthcheck
-        from heat_deploy.db import api as db_api
+        from heat_deploy.db import engine as db_engine
 
         def unreachable():
             raise RuntimeError('connection refused')
 
-        self.useFixture(fixtures.MockPatchObject(db_api, 'ping',
+        self.useFixture(fixtures.MockPatchObject(db_engine, 'ping',
                                                  unreachable))
         self.useFixture(fixtures.FakeLogger())
         result = healthcheck.DatabaseCheck(None, {}).healthcheck(8004)

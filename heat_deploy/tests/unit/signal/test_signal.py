@@ -17,11 +17,11 @@ from urllib import parse
 import fixtures
 import testtools
 
+from heat_deploy import capability
 from heat_deploy import exception
-from heat_deploy.objects import derived_config
+from heat_deploy.operations import derivation
 from heat_deploy import service
 from heat_deploy.signal import base
-from heat_deploy.signal import capability
 from heat_deploy.signal import manager
 from heat_deploy.signal import noop
 from heat_deploy.signal import url
@@ -63,6 +63,15 @@ class TestSignalURLs(testtools.TestCase):
                                 'POST', 'd1', params)
         self.assertEqual('This signal URL accepts PUT requests only.',
                          err.message)
+
+    def test_expiry_that_is_not_a_whole_number_is_refused(self):
+        # Even correctly signed: the service never signs one.
+        for expires in ('1e10', '-5', ' 7', '\u0661'):
+            signature = self.signer.sign('signal', 'POST', 'd1', expires)
+            self.assertRaises(capability.CapabilityDenied,
+                              capability.check_signal, self.signer, 'POST',
+                              'd1', {'expires': expires,
+                                     'signature': signature})
 
     def test_missing_parameters(self):
         self.assertRaises(capability.CapabilityMissing,
@@ -114,7 +123,7 @@ class TestDerive(testtools.TestCase):
 
     def test_inputs_in_heats_order(self):
         transport_inputs = [base.string_input('deploy_signal_id', 'u', 'd')]
-        name, group, document = derived_config.derive(
+        name, group, document = derivation.derive(
             self.SOURCE, {'b': 'given', 'extra': 'e',
                           'deploy_signal_transport': 'CFN_SIGNAL',
                           'deploy_signal_id': 'forged'},
@@ -131,8 +140,8 @@ class TestDerive(testtools.TestCase):
                           ('deploy_signal_id', 'u')], values)
 
     def test_source_is_not_modified(self):
-        derived_config.derive(self.SOURCE, {'a': 'x'}, 's', 'CREATE',
-                              'NO_SIGNAL', [])
+        derivation.derive(self.SOURCE, {'a': 'x'}, 's', 'CREATE',
+                          'NO_SIGNAL', [])
         self.assertNotIn('value', self.SOURCE['inputs'][0])
 
 
@@ -237,7 +246,7 @@ class TestSecrets(testtools.TestCase):
         from heat_deploy import secret_values
 
         box = secret_values.SecretBox([fernet.Fernet.generate_key()])
-        name, group, document = derived_config.derive(
+        name, group, document = derivation.derive(
             TestDerive.SOURCE, {}, 's', 'CREATE', 'HEAT_SIGNAL',
             [base.secret_input('deploy_password', 'pw', 'd')], box)
         stored = document['inputs'][-1]['value']

@@ -1,0 +1,79 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The API forms of configs and deployments, as Heat renders them."""
+
+from heat_deploy import secret_values
+
+TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
+
+
+def format_time(value):
+    """Heat's timestamp format: UTC, whole seconds, literal Z."""
+    return value.strftime(TIME_FORMAT) if value is not None else None
+
+
+def config(row, secret_box=None):
+    """Full form of a config, as create, show and the metadata view give it.
+
+    :param secret_box: decrypt secret input values with it (only for the
+        server's own metadata URL); without it they are shown as ***.
+    """
+    doc = row.config or {}
+    inputs = doc.get('inputs', [])
+    inputs = (secret_values.mask(inputs) if secret_box is None
+              else secret_values.reveal(inputs, secret_box))
+    return {
+        'id': row.id,
+        'name': row.name,
+        'group': row.group,
+        'config': doc.get('config'),
+        'inputs': inputs,
+        'outputs': doc.get('outputs', []),
+        'options': doc.get('options', {}),
+        'creation_time': format_time(row.created_at),
+    }
+
+
+def config_summary(row, with_project=False):
+    """List form of a config; the owner is shown only to administrators."""
+    summary = {
+        'id': row.id,
+        'name': row.name,
+        'group': row.group,
+        'creation_time': format_time(row.created_at),
+    }
+    if with_project:
+        summary['project'] = row.tenant
+    return summary
+
+
+def deployment(item):
+    """A deployment's form; updated_time is left out until the first update.
+
+    :param item: a deployment row or heat_deploy.db.software_deployments
+        .Deployment.
+    """
+    result = {
+        'id': item.id,
+        'config_id': item.config_id,
+        'server_id': item.server_id,
+        'input_values': item.input_values,
+        'output_values': item.output_values,
+        'action': item.action,
+        'status': item.status,
+        'status_reason': item.status_reason,
+        'creation_time': format_time(item.created_at),
+    }
+    if item.updated_at is not None:
+        result['updated_time'] = format_time(item.updated_at)
+    return result

@@ -1,0 +1,222 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Queries of software deployments; every function runs in the caller's
+session.
+
+Every write bumps ``generation``, which the API exposes as the ETag; an
+update either names the generations it was based on (If-Match) or is one
+UPDATE statement, so no change is ever silently lost.
+
+A deployment created with a signal transport has a config derived by the
+service: ``source_config_id`` is the config the user chose, ``config_id``
+the derived one, which lives and dies with the deployment.
+"""
+
+from oslo_db import exception as db_exc
+from oslo_utils import timeutils
+import sqlalchemy as sa
+
+from heat_deploy.db import models
+from heat_deploy.db import quota
+from heat_deploy.db import server_metadata
+from heat_deploy import exception
+
+Model = models.SoftwareDeployment
+Config = models.SoftwareConfig
+
+
+class Deployment(object):
+    """A deployment as read from the database, detached from any session.
+
+    :ivar etag: the generation, as the ETag value.
+    """
+
+    FIELDS = ('id', 'tenant', 'server_id', 'config_id', 'source_config_id',
+              'input_values', 'output_values', 'action', 'status',
+              'status_reason', 'stack_user_project_id', 'created_at',
+              'updated_at', 'generation')
+
+    def __init__(self, row):
+        for name in self.FIELDS:
+            setattr(self, name, getattr(row, name))
+        self.transport = row.signal_transport
+        self.etag = str(row.generation)
+
+
+def visible(ctx, stack_user_role):
+    """Deployments the caller may see.
+
+    Its own project's; and, for a stack user (a caller with the stack user
+    role), those naming its project as stack_user_project_id. Heat shares
+    them with every caller of that project, so any member could name
+    another project there and push deployments into its views; here only
+    stack users see them.
+    """
+    if ctx.is_admin:
+        return sa.true()
+    own = Model.tenant == ctx.project_id
+    if stack_user_role in ctx.roles:
+        return sa.or_(own, Model.stack_user_project_id == ctx.project_id)
+    return own
+
+
+def fetch(session, ctx, deployment_id, stack_user_role, for_update=False):
+    """The visible deployment row, or DeploymentNotFound.
+
+    :param for_update: lock the row until the transaction ends.
+    """
+    query = sa.select(Model).where(Model.id == deployment_id,
+                                   visible(ctx, stack_user_role))
+    if for_update:
+        query = query.with_for_update()
+    row = session.execute(query).scalar_one_or_none()
+    if row is None:
+        raise exception.DeploymentNotFound(deployment_id=deployment_id)
+    return row
+
+
+def fetch_any(session, deployment_id, for_update=False):
+    """The deployment row whatever its project (for capability URLs)."""
+    query = sa.select(Model).where(Model.id == deployment_id)
+    if for_update:
+        query = query.with_for_update()
+    row = session.execute(query).scalar_one_or_none()
+    if row is None:
+        raise exception.DeploymentNotFound(deployment_id=deployment_id)
+    return row
+
+
+def config_not_found(config_id):
+    return exception.Invalid(reason='Config with id %s not found'
+                             % config_id)
+
+
+def derived_config_owner(session, config_id):
+    """The deployment a config was derived for, or None."""
+    return session.execute(
+        sa.select(Model.id).where(Model.config_id == config_id,
+                                  Model.signal_transport.is_not(None))
+    ).scalar()
+
+
+def check_quota(session, ctx, limit):
+    """See heat_deploy.db.quota.check; call it first in the transaction."""
+    quota.check(session, ctx, Model, limit, 'software deployments')
+
+
+def insert(session, ctx, deployment_id, values):
+    """Add a deployment owned by the caller's project.
+
+    :param values: the row's columns (config_id, server_id, ...).
+    :raises heat_deploy.exception.Invalid: the config was deleted after it
+        was checked.
+    :returns: the new row.
+    """
+    row = Model(id=deployment_id, created_at=timeutils.utcnow(),
+                tenant=ctx.project_id, generation=1, **values)
+    session.add(row)
+    try:
+        session.flush()
+    except db_exc.DBReferenceError:
+        raise config_not_found(values['config_id'])
+    server_metadata.touch(session, row.tenant, row.server_id)
+    return row
+
+
+def update(session, ctx, deployment_id, values, stack_user_role,
+           if_match=None):
+    """Store new values as one UPDATE; returns the row after it.
+
+    :param values: columns to set, already validated.
+    :param if_match: generations the caller's copy may have (from
+        If-Match); None applies the change whatever the current one is.
+    :raises heat_deploy.exception.DeploymentNotFound: not visible.
+    :raises heat_deploy.exception.PreconditionFailed: changed meanwhile.
+    :raises heat_deploy.exception.Invalid: the config named was deleted
+        after it was checked.
+    """
+    values = dict(values, updated_at=timeutils.utcnow(),
+                  generation=Model.generation + 1)
+    statement = sa.update(Model).where(
+        Model.id == deployment_id,
+        visible(ctx, stack_user_role)).values(**values)
+    if if_match is not None:
+        statement = statement.where(Model.generation.in_(if_match))
+    try:
+        changed = session.execute(statement).rowcount
+    except db_exc.DBReferenceError:
+        raise config_not_found(values['config_id'])
+    row = fetch(session, ctx, deployment_id, stack_user_role)
+    if changed != 1:
+        raise precondition_failed(row)
+    if 'config_id' in values:
+        server_metadata.touch(session, row.tenant, row.server_id)
+    return row
+
+
+def precondition_failed(row):
+    return exception.PreconditionFailed(
+        reason='Deployment %s was changed by someone else (its ETag is now '
+               '"%s"); fetch it again and retry.' % (row.id, row.generation))
+
+
+def touch_server(session, row):
+    """Record that the deployment's server has a changed document."""
+    server_metadata.touch(session, row.tenant, row.server_id)
+
+
+def save(session, row):
+    """Write the changes made to a fetched row; bumps its generation."""
+    row.updated_at = timeutils.utcnow()
+    row.generation = row.generation + 1
+    session.flush()
+
+
+def rows(session, ctx, stack_user_role, server_id=None):
+    """Visible deployment rows, oldest first, optionally of one server."""
+    query = sa.select(Model).where(visible(ctx, stack_user_role))
+    if server_id:
+        query = query.where(Model.server_id == server_id)
+    query = query.order_by(Model.created_at, Model.id)
+    return session.execute(query).scalars().all()
+
+
+def delete(session, row):
+    """Delete a fetched deployment row, and its derived config if any."""
+    session.delete(row)
+    session.flush()
+    if row.signal_transport is not None:
+        session.execute(sa.delete(Config).where(Config.id == row.config_id))
+    server_metadata.touch(session, row.tenant, row.server_id)
+
+
+def server_configs(session, server_id, ctx=None, stack_user_role=None,
+                   tenant=None):
+    """The configs of a server's deployments.
+
+    Sorted by config name then config id, configs without a name first
+    (Heat sorts by name only and fails on a mix of null and string names).
+
+    :param tenant: only this project's deployments (the metadata URL);
+        otherwise those visible to ``ctx``.
+    """
+    query = sa.select(Config).join(Model, Model.config_id == Config.id).where(
+        Model.server_id == server_id)
+    if tenant is None:
+        query = query.where(visible(ctx, stack_user_role))
+    else:
+        query = query.where(Model.tenant == tenant)
+    found = session.execute(query).scalars().all()
+    found.sort(key=lambda row: (row.name is not None, row.name or '',
+                                row.id))
+    return found

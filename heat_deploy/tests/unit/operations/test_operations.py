@@ -1,0 +1,190 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The operations layer, called as the controllers call it."""
+
+from heat_deploy import capability
+from heat_deploy import exception
+from heat_deploy.operations import configs
+from heat_deploy.signal import base
+from heat_deploy.signal import manager
+from heat_deploy.tests.unit.operations import base as test_base
+
+BASE_URL = 'http://heat-deploy.test'
+
+
+def _values(config_id, **fields):
+    values = {'config_id': config_id, 'server_id': 's',
+              'input_values': None, 'action': None, 'status': None,
+              'status_reason': None, 'stack_user_project_id': None}
+    values.update(fields)
+    return values
+
+
+class TestConfigs(test_base.OperationsTestCase):
+
+    overrides = {('quota', 'max_software_configs_per_tenant'): 2}
+
+    def _create(self, name='c'):
+        return self.state.configs.create(
+            self.ctx, name, None, configs.build_document(
+                config='echo hi', outputs=[{'name': 'out'}]))
+
+    def test_create_show_list_delete(self):
+        created = self._create()
+        self.assertEqual('echo hi',
+                         self.state.configs.show(self.ctx, created.id)
+                         .config['config'])
+        self.assertEqual([created.id],
+                         [row.id for row in self.state.configs.list(
+                             self.ctx)])
+        self.state.configs.delete(self.ctx, created.id)
+        self.assertRaises(exception.SoftwareConfigNotFound,
+                          self.state.configs.show, self.ctx, created.id)
+
+    def test_quota_is_the_operations_business(self):
+        self._create('a')
+        self._create('b')
+        self.assertRaises(exception.RequestLimitExceeded, self._create)
+
+    def test_another_projects_config_is_not_found(self):
+        created = self._create()
+        self.assertRaises(exception.SoftwareConfigNotFound,
+                          self.state.configs.show,
+                          self.context(project='other'), created.id)
+
+    def test_template_validation(self):
+        answer = configs.validate_template({'resources': {'r': {
+            'type': 'OS::Heat::SoftwareConfig',
+            'properties': {'config': 'x'}}}})
+        self.assertEqual({}, answer['Parameters'])
+        self.assertRaises(exception.BadRequest, configs.validate_template,
+                          {'resources': {'r': {'type': 'OS::Nova::Server'}}})
+
+
+class TestDeployments(test_base.OperationsTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.config = self.state.configs.create(
+            self.ctx, 'c', None, configs.build_document(
+                config='echo hi', outputs=[{'name': 'out'}]))
+        self.deployments = self.state.deployments
+
+    def test_create_applies_heats_documented_defaults(self):
+        created = self.deployments.create(self.ctx, _values(self.config.id),
+                                          None, BASE_URL)
+        self.assertEqual(('INIT', 'COMPLETE', '', {}),
+                         (created.action, created.status,
+                          created.status_reason, created.input_values))
+        self.assertEqual('1', created.etag)
+
+    def test_derived_deployment_and_rederive(self):
+        created = self.deployments.create(
+            self.ctx, _values(self.config.id), 'CFN_SIGNAL', BASE_URL)
+        self.assertEqual(('CREATE', 'IN_PROGRESS'),
+                         (created.action, created.status))
+        self.assertNotEqual(self.config.id, created.config_id)
+        updated = self.deployments.update(
+            self.ctx, created.id, {'action': 'UPDATE'}, None, BASE_URL)
+        self.assertNotEqual(created.config_id, updated.config_id)
+        self.assertEqual('2', updated.etag)
+        # The old derived config went with the old action.
+        self.assertRaises(exception.SoftwareConfigNotFound,
+                          self.state.configs.show, self.ctx,
+                          created.config_id)
+
+    def test_stale_if_match_is_refused(self):
+        created = self.deployments.create(
+            self.ctx, _values(self.config.id, status='IN_PROGRESS'), None,
+            BASE_URL)
+        self.deployments.update(self.ctx, created.id,
+                                {'status_reason': 'one'}, [1], BASE_URL)
+        self.assertRaises(exception.PreconditionFailed,
+                          self.deployments.update, self.ctx, created.id,
+                          {'status_reason': 'two'}, [1], BASE_URL)
+
+    def test_signal_applies_heats_rules(self):
+        created = self.deployments.create(
+            self.ctx, _values(self.config.id), 'CFN_SIGNAL', BASE_URL)
+        result, after = self.deployments.signal_by_capability(
+            created.id, {'out': 'x', 'deploy_status_code': 0})
+        self.assertEqual('COMPLETE', after.status)
+        self.assertEqual('x', after.output_values['out'])
+        result, again = self.deployments.signal_by_capability(
+            created.id, {'out': 'y'})
+        self.assertIsNone(result)
+        self.assertEqual('x', again.output_values['out'])
+
+    def test_a_derived_config_cannot_be_borrowed(self):
+        owner = self.deployments.create(
+            self.ctx, _values(self.config.id), 'NO_SIGNAL', BASE_URL)
+        err = self.assertRaises(
+            exception.Invalid, self.deployments.create, self.ctx,
+            _values(owner.config_id), None, BASE_URL)
+        self.assertIn(owner.id, err.message)
+
+    def test_stack_users_signal_only_what_their_transport_allows(self):
+        created = self.deployments.create(
+            self.ctx, _values(self.config.id), 'CFN_SIGNAL', BASE_URL)
+        stack_user = self.context(roles=['heat_stack_user'])
+        self.assertRaises(exception.DeploymentNotFound,
+                          self.deployments.signal, stack_user, created.id,
+                          {})
+        result, after = self.deployments.signal(self.ctx, created.id, {})
+        self.assertEqual('COMPLETE', after.status)
+
+    def test_an_unexpected_driver_error_is_a_502(self):
+        driver = self.deployments.drivers.get('CFN_SIGNAL')
+
+        def broken(context, deployment):
+            raise KeyError('driver bug')
+
+        self.patch(driver, 'create_signal', broken)
+        err = self.assertRaises(manager.SignalTransportFailed,
+                                self.deployments.create, self.ctx,
+                                _values(self.config.id), 'CFN_SIGNAL',
+                                BASE_URL)
+        self.assertEqual(502, err.code)
+        self.assertNotIn('driver bug', err.message)
+        self.assertEqual([], self.deployments.list(self.ctx))
+
+    def test_drivers_get_deployment_info(self):
+        created = self.deployments.create(
+            self.ctx, _values(self.config.id), 'CFN_SIGNAL', BASE_URL)
+        driver = self.deployments.drivers.get('CFN_SIGNAL')
+        seen = []
+
+        def parse_signal(context, deployment, payload):
+            seen.append(deployment)
+            return base.payload_details(payload)
+
+        self.patch(driver, 'parse_signal', parse_signal)
+        self.deployments.signal(self.ctx, created.id, {})
+        self.assertIsInstance(seen[0], base.DeploymentInfo)
+        self.assertEqual((created.id, self.project, 's'),
+                         (seen[0].id, seen[0].tenant, seen[0].server_id))
+
+
+class TestServers(test_base.OperationsTestCase):
+
+    def test_metadata_url_made_on_first_use_and_revoked(self):
+        servers = self.state.servers
+        settings = servers.os_collect_config(self.ctx, 'srv', BASE_URL)
+        url = settings['request']['metadata_url']
+        params = dict(item.split('=') for item in
+                      url.split('?', 1)[1].split('&'))
+        state = servers.check_url(self.ctx, self.project, 'srv', params)
+        self.assertEqual(1, state.generation)
+        servers.revoke(self.ctx, 'srv')
+        self.assertRaises(capability.CapabilityDenied, servers.check_url,
+                          self.ctx, self.project, 'srv', params)
