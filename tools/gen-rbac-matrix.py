@@ -139,11 +139,10 @@ def decide(enforcer, route, caller):
         return 404
     if route.get('references') and not sees[route['references']]:
         return 400
-    # Heat's resource signal: a caller that is not a member (a stack user)
-    # signals only the deployment its user was made for.
+    # Heat's resource signal: a stack user signals only a deployment whose
+    # transport made it (HEAT_SIGNAL); the matrix's deployment has none.
     if (route.get('own_deployment_only') and not is_admin
-            and 'member' not in caller.get('roles', ())
-            and not caller.get('owns_deployment')):
+            and 'heat_stack_user' in caller.get('roles', ())):
         return 404
     return 204 if route['method'] == 'DELETE' else 200
 

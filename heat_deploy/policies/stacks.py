@@ -21,11 +21,12 @@ RESOURCE_SIGNAL = 'resource:signal'
 
 rules = [
     policy.DocumentedRuleDefault(
-        name=VALIDATE_TEMPLATE, check_str=base.PROJECT_READER,
+        name=VALIDATE_TEMPLATE, check_str=base.PROJECT_MEMBER,
         scope_types=['project'],
-        description='Validate a template. heat_deploy validates templates '
-                    'that define a single software config only; '
-                    '"openstack software config create" calls it first.',
+        description='Validate a template; project members, as in Heat. '
+                    'heat_deploy validates templates that define a single '
+                    'software config only; "openstack software config '
+                    'create" calls it first.',
         operations=[{'path': '/v1/{tenant_id}/validate', 'method': 'POST'}]),
     policy.DocumentedRuleDefault(
         name=RESOURCE_SIGNAL,
@@ -34,7 +35,9 @@ rules = [
         scope_types=['project'],
         description='Signal a deployment through Heat\'s resource signal '
                     'route, as HEAT_SIGNAL agents do. A stack user may only '
-                    'signal its own deployment.',
+                    'signal its own deployment. Heat lets readers signal; '
+                    'a signal changes a deployment here, so it takes a '
+                    'member.',
         operations=[{'path': '/v1/{tenant_id}/stacks/{stack_name}/'
                              '{stack_id}/resources/{resource_name}/signal',
                      'method': 'POST'}]),

@@ -267,8 +267,8 @@ class TestRBACMatrix(KeystoneServerTestCase):
 
         token = self.tokens[caller_name]
         if route.get('own_deployment_only') and caller.get('owns_deployment'):
-            # The stack user made for this very deployment, named as
-            # HEAT_SIGNAL names it.
+            # A user named as HEAT_SIGNAL names the one it makes for this
+            # very deployment: the name alone grants nothing.
             user = heat_signal.user_name(objects['deployment_id'])
             self.keystone.add_user(user, project=STACK_USER_PROJECT,
                                    roles=['heat_stack_user'],

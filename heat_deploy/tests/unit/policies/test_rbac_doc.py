@@ -24,8 +24,8 @@ import os
 
 import testtools
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.dirname(os.path.abspath(__file__)))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__))))))
 GENERATOR = os.path.join(ROOT, 'tools', 'gen-rbac-matrix.py')
 
 
