@@ -68,7 +68,10 @@ class Signer(object):
 
     def verify(self, signature, *parts):
         """Whether any configured key made this signature."""
-        return any(hmac.compare_digest(self._digest(key, parts), signature)
+        # Bytes: compare_digest refuses str with non-ASCII characters.
+        signature = signature.encode('utf-8')
+        return any(hmac.compare_digest(self._digest(key, parts).encode(),
+                                       signature)
                    for key in self.keys)
 
 

@@ -86,6 +86,10 @@ class Servers(object):
         # signature is forged; checking against generation 0 refuses it.
         capability.check_metadata(self.signer, tenant, server_id, params,
                                   row.credential_generation if row else 0)
+        if row is None:
+            # Only the signing key itself can sign generation 0.
+            raise capability.CapabilityDenied(
+                reason='The metadata URL\'s signature is not valid.')
         return MetadataState(row)
 
     @engine.reader

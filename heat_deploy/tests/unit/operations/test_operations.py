@@ -188,3 +188,12 @@ class TestServers(test_base.OperationsTestCase):
         servers.revoke(self.ctx, 'srv')
         self.assertRaises(capability.CapabilityDenied, servers.check_url,
                           self.ctx, self.project, 'srv', params)
+
+    def test_a_server_without_state_has_no_valid_url(self):
+        # Even a signature made with the key for generation 0.
+        signature = self.state.signer.sign('metadata', self.project, 'new',
+                                           '0')
+        self.assertRaises(capability.CapabilityDenied,
+                          self.state.servers.check_url, self.ctx,
+                          self.project, 'new',
+                          {'generation': '0', 'signature': signature})

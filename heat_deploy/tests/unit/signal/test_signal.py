@@ -73,6 +73,11 @@ class TestSignalURLs(testtools.TestCase):
                               'd1', {'expires': expires,
                                      'signature': signature})
 
+    def test_non_ascii_signature_is_refused(self):
+        self.assertRaises(capability.CapabilityDenied,
+                          capability.check_signal, self.signer, 'POST', 'd1',
+                          {'expires': '9999999999', 'signature': '\xe9'})
+
     def test_missing_parameters(self):
         self.assertRaises(capability.CapabilityMissing,
                           capability.check_signal, self.signer, 'POST', 'd',
