@@ -85,17 +85,6 @@ def fetch(session, ctx, deployment_id, stack_user_role, for_update=False):
     return row
 
 
-def fetch_any(session, deployment_id, for_update=False):
-    """The deployment row whatever its project (for capability URLs)."""
-    query = sa.select(Model).where(Model.id == deployment_id)
-    if for_update:
-        query = query.with_for_update()
-    row = session.execute(query).scalar_one_or_none()
-    if row is None:
-        raise exception.DeploymentNotFound(deployment_id=deployment_id)
-    return row
-
-
 def config_not_found(config_id):
     return exception.Invalid(reason='Config with id %s not found'
                              % config_id)
