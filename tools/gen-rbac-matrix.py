@@ -257,7 +257,7 @@ def render(matrix=None):
         '   with ``WWW-Authenticate: Keystone uri="..."``. A revoked token '
         'may',
         '   keep working for up to ``[keystone_authtoken] token_cache_time``',
-        '   seconds (see :doc:`keystone`).',
+        '   seconds (see `Running behind Keystone <keystone.rst>`__).',
         '2. Heat\'s tenant check: the project in the URL',
         '   (``/v1/{tenant_id}/...``) must be the token\'s project, else '
         '**403**',
