@@ -24,7 +24,8 @@ import webob.exc
 _JSON_TYPES = ('', 'application/json', 'text/plain')
 
 
-def _json_type_name(value):
+def json_type_name(value):
+    """The JSON type of a decoded value, as error messages name it."""
     for py_type, name in ((dict, 'object'), (list, 'array'), (str, 'string'),
                           (bool, 'boolean'), (int, 'number'),
                           (float, 'number')):
@@ -154,43 +155,8 @@ def json_object(request):
     if not isinstance(doc, dict):
         raise webob.exc.HTTPBadRequest(
             'The request body must be a JSON object, not a JSON %s.'
-            % _json_type_name(doc))
+            % json_type_name(doc))
     return doc
-
-
-def string_field(doc, key, max_length=None, required=False):
-    """A string field of a request body (None when absent or null).
-
-    :raises webob.exc.HTTPBadRequest: wrong type, too long or missing.
-    """
-    value = doc.get(key)
-    if value is None:
-        if required:
-            raise webob.exc.HTTPBadRequest(
-                'The field "%s" is required.' % key)
-        return None
-    if not isinstance(value, str):
-        raise webob.exc.HTTPBadRequest(
-            'The field "%s" must be a string, not a JSON %s.'
-            % (key, _json_type_name(value)))
-    if max_length is not None and len(value) > max_length:
-        raise webob.exc.HTTPBadRequest(
-            'The field "%s" must be no more than %d characters.'
-            % (key, max_length))
-    if required and not value:
-        raise webob.exc.HTTPBadRequest(
-            'The field "%s" must not be empty.' % key)
-    return value
-
-
-def object_field(doc, key):
-    """A JSON object field (None when absent or null)."""
-    value = doc.get(key)
-    if value is not None and not isinstance(value, dict):
-        raise webob.exc.HTTPBadRequest(
-            'The field "%s" must be a JSON object, not a JSON %s.'
-            % (key, _json_type_name(value)))
-    return value
 
 
 _NO_LIMIT = 2 ** 31

@@ -105,14 +105,6 @@ FIELDS = {
         'result': 'any'},
 }
 
-# Fields that do not answer as the tables say yet, and how. Their requests
-# must still get no 5xx; once every value gets its answer, the test fails
-# so that the entry is removed.
-KNOWN_WRONG = {
-    ('software_configs', 'options'):
-        'a value that is not an object is stored (200) instead of refused',
-}
-
 # GETs of odd URLs. {v1} stands for /v1/{the test's project}; the agent
 # API takes no token.
 ODD_URLS = [
@@ -193,7 +185,6 @@ class TestNoServerErrors(base.APITestCase):
         self.assert_no_mismatches()
 
     def test_odd_field_values(self):
-        still_wrong = set()
         for name, fields in sorted(FIELDS.items()):
             method, url = self.routes[name]
             for field, kind in sorted(fields.items()):
@@ -205,15 +196,8 @@ class TestNoServerErrors(base.APITestCase):
                     resp = self.call(method, url,
                                      data=jsonutils.dump_as_bytes(doc))
                     what = '%s %s=%s' % (name, field, _short(value))
-                    if (name, field) not in KNOWN_WRONG:
-                        self.check(answers[column], resp, what)
-                    elif self.answer(resp, what) != answers[column]:
-                        still_wrong.add((name, field))
+                    self.check(answers[column], resp, what)
         self.assert_no_mismatches()
-        for key, how in sorted(KNOWN_WRONG.items()):
-            self.assertIn(key, still_wrong,
-                          '%s %s is fixed (it was: %s): remove it from '
-                          'KNOWN_WRONG' % (key + (how,)))
 
     def test_odd_urls(self):
         for path, expected in ODD_URLS:

@@ -18,6 +18,8 @@ import webob.exc
 
 from heat_deploy.api import body
 from heat_deploy.api.controllers.v1 import common
+from heat_deploy.api.schemas import software_configs as schemas
+from heat_deploy.api import validation
 from heat_deploy.api import views
 from heat_deploy.operations import configs
 from heat_deploy.policies import software_configs as policies
@@ -74,14 +76,14 @@ class SoftwareConfigsController(object):
     @index.when(method='POST', template='json')
     def create(self, **params):
         common.authorize(policies.CREATE)
-        doc = body.json_object(pecan.request)
+        doc = validation.validate(schemas.CREATE,
+                                  body.json_object(pecan.request))
         document = configs.build_document(
             config=doc.get('config'), inputs=doc.get('inputs'),
             outputs=doc.get('outputs'), options=doc.get('options'))
         row = _configs().create(
             common.context(),
-            name=body.string_field(doc, 'name', max_length=255),
-            group=body.string_field(doc, 'group', max_length=255),
+            name=doc.get('name'), group=doc.get('group'),
             document=document)
         return {'software_config': views.config(row)}
 

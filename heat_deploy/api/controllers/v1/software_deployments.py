@@ -18,34 +18,21 @@ import webob.exc
 
 from heat_deploy.api import body
 from heat_deploy.api.controllers.v1 import common
+from heat_deploy.api.schemas import software_deployments as schemas
+from heat_deploy.api import validation
 from heat_deploy.api import views
-from heat_deploy.db import models
 from heat_deploy import exception
-from heat_deploy.operations import signal_rules
 from heat_deploy.policies import software_deployments as policies
 
 TRANSPORT_INPUT = 'deploy_signal_transport'
 
 
-def _status_field(doc):
-    status = body.string_field(doc, 'status')
-    if status is not None and status not in signal_rules.STATUSES:
-        raise webob.exc.HTTPBadRequest(
-            'The field "status" must be one of %s, not "%s".'
-            % (', '.join(signal_rules.STATUSES), status))
-    return status
+def _fields(doc, names):
+    """The named fields of a validated body; None where absent."""
+    return {name: doc.get(name) for name in names}
 
 
-def _common_fields(doc):
-    """Fields that create and update share, validated."""
-    return {
-        'config_id': body.string_field(doc, 'config_id',
-                                       max_length=models.ID_LENGTH),
-        'input_values': body.object_field(doc, 'input_values'),
-        'action': body.string_field(doc, 'action', max_length=255),
-        'status': _status_field(doc),
-        'status_reason': body.string_field(doc, 'status_reason'),
-    }
+_COMMON = ('config_id', 'input_values', 'action', 'status', 'status_reason')
 
 
 def _requested_transport(doc, input_values):
@@ -125,9 +112,9 @@ class SoftwareDeploymentController(object):
     @index.when(method='PUT', template='json')
     def update(self):
         common.authorize(policies.UPDATE)
-        doc = body.json_object(pecan.request)
-        changes = _common_fields(doc)
-        changes['output_values'] = body.object_field(doc, 'output_values')
+        doc = validation.validate(schemas.UPDATE,
+                                  body.json_object(pecan.request))
+        changes = _fields(doc, _COMMON + ('output_values',))
         return _respond(_deployments().update(
             common.context(), self.deployment_id, changes, _if_match(),
             common.base_url()))
@@ -194,15 +181,10 @@ class SoftwareDeploymentsController(object):
     @index.when(method='POST', template='json')
     def create(self, **params):
         common.authorize(policies.CREATE)
-        doc = body.json_object(pecan.request)
-        values = _common_fields(doc)
-        body.string_field(doc, 'config_id', required=True)
-        values['server_id'] = body.string_field(
-            doc, 'server_id', max_length=models.SERVER_ID_LENGTH,
-            required=True)
-        values['stack_user_project_id'] = body.string_field(
-            doc, 'stack_user_project_id',
-            max_length=models.PROJECT_ID_LENGTH)
+        doc = validation.validate(schemas.CREATE,
+                                  body.json_object(pecan.request))
+        values = _fields(doc, _COMMON + ('server_id',
+                                         'stack_user_project_id'))
         transport = _requested_transport(doc, values['input_values'])
         return _respond(_deployments().create(
             common.context(), values, transport, common.base_url()))

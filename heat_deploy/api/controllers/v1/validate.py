@@ -22,6 +22,8 @@ import webob.exc
 
 from heat_deploy.api import body
 from heat_deploy.api.controllers.v1 import common
+from heat_deploy.api.schemas import validate as schemas
+from heat_deploy.api import validation
 from heat_deploy.operations import configs
 from heat_deploy.policies import stacks as policies
 
@@ -35,9 +37,6 @@ class ValidateController(object):
     @index.when(method='POST', template='json')
     def post(self):
         common.authorize(policies.VALIDATE_TEMPLATE)
-        doc = body.json_object(pecan.request)
-        if 'template' not in doc:
-            raise webob.exc.HTTPBadRequest(
-                'The request needs a "template" field. '
-                + configs.ONLY_CONFIGS)
+        doc = validation.validate(schemas.VALIDATE,
+                                  body.json_object(pecan.request))
         return configs.validate_template(doc['template'])

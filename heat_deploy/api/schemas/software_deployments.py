@@ -1,0 +1,181 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Schemas of /v1/{tenant_id}/software_deployments and what servers read.
+
+Requests: ``CREATE`` (POST) and ``UPDATE`` (PUT). A null field is an
+absent one; unknown fields are ignored, as in Heat. What stays in code:
+the create defaults (action INIT or CREATE, status COMPLETE, reason ""),
+PUT's rule that empty values change nothing, and the transport named by
+``signal_transport`` or the ``deploy_signal_transport`` input value (the
+create controller's requested transport, whose error is ``Invalid``).
+
+Responses: ``SOFTWARE_DEPLOYMENT`` in ``SHOW`` and ``INDEX``;
+``METADATA`` (the metadata view); ``OS_COLLECT_CONFIG`` (what a server's
+user data needs); ``AGENT_METADATA`` (the signed metadata URL);
+``SIGNAL_RESULT`` (the answer to a signal URL or a resource signal).
+"""
+
+from heat_deploy.api.schemas import common
+from heat_deploy.api.schemas import software_configs
+
+_STATUS_REASON = common.nullable(common.TEXT)
+
+# POST /v1/{tenant_id}/software_deployments.
+CREATE = {
+    'type': 'object',
+    'required': ['config_id', 'server_id'],
+    'properties': {
+        'config_id': dict(common.ID, minLength=1, description=(
+            'A config of the caller\'s project.')),
+        'server_id': dict(common.SERVER_ID, minLength=1),
+        'input_values': common.nullable(dict(common.OBJECT, description=(
+            'Values of the config\'s inputs, by name.'))),
+        'action': common.nullable(dict(common.NAME, description=(
+            'Default INIT, or CREATE when a transport is named.'))),
+        'status': common.nullable(dict(common.STATUS, description=(
+            'Default COMPLETE.'))),
+        'status_reason': _STATUS_REASON,
+        'stack_user_project_id': common.nullable(dict(
+            common.PROJECT_ID, description=(
+                'Share the deployment with the stack users of this '
+                'project.'))),
+        'signal_transport': common.checked_in_code(
+            common.nullable(common.string(description=(
+                'Derive a config for this signal transport, such as '
+                'CFN_SIGNAL, TEMP_URL_SIGNAL, HEAT_SIGNAL or NO_SIGNAL. '
+                'The input value deploy_signal_transport does the '
+                'same.'))),
+            'heat_deploy.api.controllers.v1.software_deployments'
+            '._requested_transport'),
+    },
+}
+
+# PUT /v1/{tenant_id}/software_deployments/{deployment_id}: nothing is
+# required; absent, null and empty values change nothing.
+UPDATE = {
+    'type': 'object',
+    'properties': {
+        'config_id': common.nullable(common.ID),
+        'input_values': common.nullable(common.OBJECT),
+        'output_values': common.nullable(dict(common.OBJECT, description=(
+            'The outputs, as a server reports them.'))),
+        'action': common.nullable(common.NAME),
+        'status': common.nullable(common.STATUS),
+        'status_reason': _STATUS_REASON,
+    },
+}
+
+SOFTWARE_DEPLOYMENT = {
+    'type': 'object',
+    'required': ['id', 'config_id', 'server_id', 'input_values',
+                 'output_values', 'action', 'status', 'status_reason',
+                 'creation_time'],
+    'properties': {
+        'id': common.ID,
+        'config_id': common.ID,
+        'server_id': common.SERVER_ID,
+        'input_values': common.OBJECT,
+        'output_values': common.nullable(common.OBJECT),
+        'action': common.NAME,
+        'status': common.STATUS,
+        'status_reason': common.TEXT,
+        'creation_time': common.TIMESTAMP,
+        'updated_time': dict(common.TIMESTAMP, description=(
+            'Left out until the first update, as in Heat.')),
+    },
+    'additionalProperties': False,
+}
+
+# POST, GET and PUT of one deployment, and its signal route.
+SHOW = {
+    'type': 'object',
+    'required': ['software_deployment'],
+    'properties': {'software_deployment': SOFTWARE_DEPLOYMENT},
+    'additionalProperties': False,
+}
+
+# GET .../software_deployments: oldest first.
+INDEX = {
+    'type': 'object',
+    'required': ['software_deployments'],
+    'properties': {
+        'software_deployments': {'type': 'array',
+                                 'items': SOFTWARE_DEPLOYMENT},
+    },
+    'additionalProperties': False,
+}
+
+# GET .../software_deployments/metadata/{server_id}: the full configs of
+# the server's deployments, by config name (unnamed first), then id.
+METADATA = {
+    'type': 'object',
+    'required': ['metadata'],
+    'properties': {
+        'metadata': {'type': 'array',
+                     'items': software_configs.SOFTWARE_CONFIG},
+    },
+    'additionalProperties': False,
+}
+
+# The os-collect-config block for a server's user data.
+OS_COLLECT_CONFIG_SETTINGS = {
+    'type': 'object',
+    'required': ['collectors', 'request', 'polling_interval'],
+    'properties': {
+        'collectors': {'type': 'array', 'items': common.TEXT},
+        'request': {
+            'type': 'object',
+            'required': ['metadata_url'],
+            'properties': {'metadata_url': dict(common.URL, description=(
+                'The signed metadata URL; it needs no credentials.'))},
+            'additionalProperties': False,
+        },
+        'polling_interval': {'type': 'integer', 'minimum': 0},
+    },
+    'additionalProperties': False,
+}
+
+# GET /v1/{tenant_id}/servers/{server_id}/os-collect-config.
+OS_COLLECT_CONFIG = {
+    'type': 'object',
+    'required': ['os-collect-config'],
+    'properties': {'os-collect-config': OS_COLLECT_CONFIG_SETTINGS},
+    'additionalProperties': False,
+}
+
+# GET /agent/v1/metadata/{tenant_id}/{server_id}: what os-collect-config
+# reads, with the server's secrets in clear.
+AGENT_METADATA = {
+    'type': 'object',
+    'required': ['deployments', 'os-collect-config'],
+    'properties': {
+        'deployments': {'type': 'array',
+                        'items': software_configs.SOFTWARE_CONFIG},
+        'os-collect-config': OS_COLLECT_CONFIG_SETTINGS,
+    },
+    'additionalProperties': False,
+}
+
+# The answer to a signal URL and to Heat's resource signal route.
+SIGNAL_RESULT = {
+    'type': 'object',
+    'required': ['deployment_id', 'signal', 'status'],
+    'properties': {
+        'deployment_id': common.ID,
+        'signal': {'type': 'string', 'enum': ['applied', 'ignored'],
+                   'description': 'ignored: the deployment was not '
+                                  'IN_PROGRESS.'},
+        'status': common.STATUS,
+    },
+    'additionalProperties': False,
+}
