@@ -30,6 +30,7 @@ from heat_deploy.operations import configs
 from heat_deploy.operations import deployments
 from heat_deploy.operations import servers
 from heat_deploy import capability
+from heat_deploy import checks
 from heat_deploy import policy
 from heat_deploy import secret_values
 from heat_deploy.signal import manager
@@ -91,9 +92,14 @@ class _WithState(object):
 def load_app(conf):
     """The complete WSGI application for ``conf``.
 
-    :raises heat_deploy.signal.manager.SignalDriverLoadError: an enabled
-        transport cannot load.
+    The start-up checks (heat_deploy.checks) run first: a configuration
+    whose requests would all fail is refused before anything is built.
+
+    :raises heat_deploy.checks.StartupFailure: a check failed (one line
+        per failure). An enabled transport that cannot load is one: the
+        transports are loaded by a check before they are loaded to serve.
     """
+    checks.check_startup(conf)
     engine.configure(conf)
     state = AppState(conf)
     paste_file = find_paste_config(conf)

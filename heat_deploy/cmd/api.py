@@ -27,11 +27,11 @@ from oslo_config import cfg
 from oslo_log import log as logging
 
 from heat_deploy.api import app
+from heat_deploy import checks
 from heat_deploy.conf import api as api_conf
 from heat_deploy.db import engine as db_engine
 from heat_deploy.db import migration
 from heat_deploy import service
-from heat_deploy.signal import manager
 
 LOG = logging.getLogger(__name__)
 
@@ -70,6 +70,13 @@ def _dev_signing_key():
         return key_file.read().strip()
 
 
+def _refuse(error):
+    """Say why the server does not start, one line per reason; returns 1."""
+    for line in str(error).splitlines():
+        print('heat-deploy-api: %s' % line, file=sys.stderr)
+    return 1
+
+
 def main(argv=None):
     conf = service.make_conf()
     conf.register_cli_opts(CLI_OPTS)
@@ -82,18 +89,28 @@ def main(argv=None):
         conf.set_default('auth_strategy', api_conf.AUTH_NOAUTH, group='api')
         conf.set_default('signing_keys', [_dev_signing_key()],
                          group='signal')
-    conf = service.prepare_service(argv, conf=conf)
+    try:
+        conf = service.prepare_service(argv, conf=conf)
+    except cfg.Error as err:
+        return _refuse(err)
     if conf.dev:
-        db_engine.configure(conf)
-        migration.upgrade()
+        try:
+            db_engine.configure(conf)
+            migration.upgrade()
+        except Exception as err:
+            return _refuse('Cannot migrate the database: %s'
+                           % checks.one_line(err))
     try:
         application = app.load_app(conf)
-    except manager.SignalDriverLoadError as err:
-        print('heat-deploy-api: %s' % err, file=sys.stderr)
-        return 1
-    server = simple_server.make_server(
-        conf.api.bind_host, conf.api.bind_port, application,
-        server_class=ThreadingWSGIServer)
+    except checks.StartupFailure as err:
+        return _refuse(err)
+    try:
+        server = simple_server.make_server(
+            conf.api.bind_host, conf.api.bind_port, application,
+            server_class=ThreadingWSGIServer)
+    except OSError as err:
+        return _refuse('Cannot listen on %s port %d: %s'
+                       % (conf.api.bind_host, conf.api.bind_port, err))
     host, port = server.server_address[:2]
     url = 'http://%s:%d/' % (host if ':' not in host else '[%s]' % host,
                              port)

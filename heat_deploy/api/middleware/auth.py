@@ -12,6 +12,8 @@
 
 """Authentication middleware: keystonemiddleware auth_token, or noauth."""
 
+import logging as std_logging
+
 from keystonemiddleware import auth_token
 from oslo_log import log as logging
 import webob.dec
@@ -85,13 +87,71 @@ def noauth_filter_factory(global_conf, **local_conf):
     return NoAuthMiddleware
 
 
+# The start of the warning keystonemiddleware logs, on each worker's first
+# request, when no memcached_servers is set.
+_IN_PROCESS_CACHE_WARNING = 'Using the in-process token cache is deprecated'
+
+
+class _InProcessCacheWarningFilter(std_logging.Filter):
+    """Drop keystonemiddleware's warning about its in-process token cache.
+
+    Installed only when heat_deploy has said itself, in one INFO line,
+    which cache is used (see _describe_token_cache).
+    """
+
+    def filter(self, record):
+        return not str(record.msg).startswith(_IN_PROCESS_CACHE_WARNING)
+
+
+def _quiet_in_process_cache_warning():
+    logger = std_logging.getLogger(auth_token.__name__)
+    if not any(isinstance(installed, _InProcessCacheWarningFilter)
+               for installed in logger.filters):
+        logger.addFilter(_InProcessCacheWarningFilter())
+
+
+def _describe_token_cache(conf, local_conf):
+    """Say in one line where validated tokens are cached.
+
+    With [keystone_authtoken] memcached_servers (or the ``cache`` of a
+    WSGI environ) keystonemiddleware uses that, as its maintainers
+    recommend, and says nothing. Without, it caches tokens in each worker
+    process and logs a long deprecation warning on each worker's first
+    request; heat_deploy replaces that warning with one INFO line naming
+    the cache time and the option that would share the cache (see "Token
+    cache" in doc/source/keystone.rst).
+    """
+    options = conf.keystone_authtoken
+    if (local_conf.get('memcached_servers') or local_conf.get('cache')
+            or options.memcached_servers or options.cache):
+        return
+    _quiet_in_process_cache_warning()
+    cache_time = int(local_conf.get('token_cache_time',
+                                    options.token_cache_time))
+    if cache_time < 0:
+        LOG.info('Keystone tokens are not cached (token_cache_time = %d): '
+                 'every request is validated by Keystone.', cache_time)
+    else:
+        LOG.info('Keystone tokens are cached in this process for %d '
+                 's ([keystone_authtoken] memcached_servers is not set).',
+                 cache_time)
+
+
+def _auth_token(application, local_conf, conf):
+    # NOTE: handing auth_token our ConfigOpts makes it read
+    # [keystone_authtoken] from the same files as the rest of the service
+    # instead of parsing its own copy.
+    protocol = auth_token.AuthProtocol(
+        application, dict(local_conf, oslo_config_config=conf))
+    # After AuthProtocol, which registered the options; before its first
+    # request, which makes the cache.
+    _describe_token_cache(conf, local_conf)
+    return protocol
+
+
 def authtoken_filter_factory(global_conf, **local_conf):
     """keystonemiddleware auth_token reading heat_deploy's ConfigOpts."""
     def _filter(application):
-        # NOTE: handing auth_token our ConfigOpts makes it read
-        # [keystone_authtoken] from the same files as the rest of the
-        # service instead of parsing its own copy.
         return environ.BuiltOnFirstRequest(
-            lambda conf: auth_token.AuthProtocol(
-                application, dict(local_conf, oslo_config_config=conf)))
+            lambda conf: _auth_token(application, local_conf, conf))
     return _filter

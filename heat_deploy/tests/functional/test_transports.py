@@ -18,6 +18,7 @@ from urllib import parse
 
 from heat_deploy.api import app as api_app
 from heat_deploy import capability
+from heat_deploy import checks
 from heat_deploy.signal import manager
 from heat_deploy.tests.functional import base
 from heat_deploy.tests.functional.fixtures import service
@@ -516,14 +517,14 @@ class TestThirdPartyTransports(TransportTestCase):
                 ('TEST_MISSING_MODULE', 'failed to load'),
                 ('TEST_NOT_A_DRIVER', 'is not a SignalDriver')]:
             err = self.assertRaises(
-                manager.SignalDriverLoadError, service.make_app,
+                checks.StartupFailure, service.make_app,
                 {('signal', 'enabled_transports'): ['CFN_SIGNAL', name]})
             self.assertIn(name, str(err))
             self.assertIn(message, str(err))
 
     def test_default_transport_must_be_enabled(self):
         err = self.assertRaises(
-            manager.SignalDriverLoadError, service.make_app,
+            checks.StartupFailure, service.make_app,
             {('signal', 'enabled_transports'): ['NO_SIGNAL']})
         self.assertIn('default_transport CFN_SIGNAL is not one of the '
                       'enabled transports', str(err))
