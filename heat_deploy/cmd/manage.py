@@ -10,12 +10,17 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""heat-deploy-manage: database schema management."""
+"""heat-deploy-manage: database schema management and configuration checks."""
 
+import secrets
 import sys
 
+from cryptography import fernet
 from oslo_config import cfg
+from oslo_config import generator
 
+from heat_deploy import checks
+from heat_deploy.conf import opts
 from heat_deploy.db import engine as db_engine
 from heat_deploy.db import migration
 from heat_deploy import service
@@ -32,6 +37,39 @@ def do_db_version(conf):
     print(migration.version() or 'None (empty database)')
 
 
+def do_check(conf):
+    """Print every start-up check, one line each; returns the exit status.
+
+    0 when every check is OK, 1 with warnings only, 2 with a failure.
+    """
+    # The check reports the database as it is now, at once, instead of
+    # waiting for oslo.db's start-up retries ([database] max_retries).
+    conf.set_override('max_retries', 0, group='database')
+    results = checks.run(conf)
+    for title, result in results:
+        print('%-7s  %s: %s' % (result.code, title, result.line()))
+    return checks.exit_code(results)
+
+
+def do_keys_generate(conf):
+    """Print a [signal] section with a new signing and encryption key.
+
+    Appended to the configuration file, it gives the URL transports their
+    signing key and HEAT_SIGNAL its encryption key (a Fernet key).
+    """
+    print('[signal]')
+    print('signing_keys = %s' % secrets.token_urlsafe(32))
+    print('encryption_keys = %s' % fernet.Fernet.generate_key().decode())
+
+
+def do_config_sample(conf):
+    """Print the sample configuration: every option, with its help."""
+    args = ['--wrap-width', '79']
+    for namespace in opts.SAMPLE_NAMESPACES:
+        args += ['--namespace', namespace]
+    generator.main(args)
+
+
 def _add_commands(subparsers):
     db = subparsers.add_parser('db', help='Database schema management.')
     db_commands = db.add_subparsers(dest='db_command')
@@ -43,6 +81,28 @@ def _add_commands(subparsers):
     version = db_commands.add_parser(
         'version', help='Print the schema revision of the database.')
     version.set_defaults(func=do_db_version)
+    check = subparsers.add_parser(
+        'check', help='Check the configuration as the API checks it at '
+                      'start-up. Prints one line per check (OK, WARNING or '
+                      'FAILURE, with a hint); exits 0 when all are OK, 1 '
+                      'with warnings only, 2 with a failure.')
+    check.set_defaults(func=do_check)
+    keys = subparsers.add_parser('keys', help='Key material.')
+    keys_commands = keys.add_subparsers(dest='keys_command')
+    keys_commands.required = True
+    keys_commands.add_parser(
+        'generate', help='Print a [signal] section with a new signing key '
+                         'and a new encryption key, to append to the '
+                         'configuration file.').set_defaults(
+        func=do_keys_generate)
+    config = subparsers.add_parser('config', help='The configuration.')
+    config_commands = config.add_subparsers(dest='config_command')
+    config_commands.required = True
+    config_commands.add_parser(
+        'sample', help='Print a sample configuration file: every option of '
+                       'heat_deploy and of the libraries it uses, with its '
+                       'help and default.').set_defaults(
+        func=do_config_sample)
 
 
 def main(argv=None):
@@ -52,8 +112,7 @@ def main(argv=None):
     conf = service.prepare_service(
         sys.argv[1:] if argv is None else argv, conf=conf)
     try:
-        conf.command.func(conf)
+        return conf.command.func(conf) or 0
     except Exception as err:
         print('heat-deploy-manage: %s' % err, file=sys.stderr)
         return 1
-    return 0

@@ -16,6 +16,14 @@ from heat_deploy import conf
 from heat_deploy.signal import manager
 
 
+# What the sample configuration covers: heat_deploy's options and those of
+# the libraries it configures (etc/heat_deploy/*-config-generator.conf
+# lists the same for tox -e genconfig).
+SAMPLE_NAMESPACES = ('heat_deploy', 'keystonemiddleware.auth_token',
+                     'oslo.db', 'oslo.log', 'oslo.middleware',
+                     'oslo.policy')
+
+
 def list_opts():
     """heat_deploy's option groups and those of the installed transports."""
     return conf.list_opts() + manager.list_transport_opts()
