@@ -12,6 +12,7 @@
 
 """The command line programs, run as an operator or a newcomer runs them."""
 
+import json
 import os
 import subprocess
 import sys
@@ -27,6 +28,8 @@ from heat_deploy.tests.functional.fixtures import cli
 from heat_deploy.tests.functional.fixtures import service
 
 BIN = os.path.dirname(sys.executable)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
 
 
 def run(args, cwd=None, timeout=120):
@@ -91,10 +94,39 @@ class TestApiCommand(testtools.TestCase):
         self.assertNotIn('Traceback', result.stderr)
 
 
+def readme_blocks(title):
+    """The literal blocks of a README section, in order."""
+    with open(os.path.join(ROOT, 'README.rst')) as readme:
+        lines = readme.read().split('\n')
+    start = lines.index(title) + 2
+    end = next(index for index in range(start, len(lines) - 1)
+               if lines[index + 1].startswith('===')
+               and lines[index].strip())
+    blocks, current = [], None
+    for line in lines[start:end]:
+        if line.endswith('::'):
+            current = []
+            blocks.append(current)
+        elif current is not None and (line.startswith('    ')
+                                      or not line.strip()):
+            current.append(line[4:])
+        else:
+            current = None
+    return ['\n'.join(block).strip() + '\n' for block in blocks]
+
+
+def substituted(text, old, new):
+    """``text`` with ``old`` replaced; fails loudly if it is not there."""
+    if old not in text:
+        raise AssertionError('README no longer has %r:\n%s' % (old, text))
+    return text.replace(old, new)
+
+
 class TestDevServer(testtools.TestCase):
     """The README's run command: heat-deploy-api --dev in an empty folder."""
 
-    def test_dev_server_serves_the_clients(self):
+    def start(self):
+        """Run the README's first command; returns (url, its folder)."""
         directory = self.useFixture(fixtures.TempDir()).path
         port = service.free_port()
         conf_file = service.write_conf_file(
@@ -117,7 +149,12 @@ class TestDevServer(testtools.TestCase):
             except requests.RequestException:
                 time.sleep(0.1)
         with open(log_path) as log:
-            output = log.read()
+            self.output = log.read()
+        return url, directory
+
+    def test_dev_server_serves_the_clients(self):
+        url, directory = self.start()
+        output = self.output
         self.assertIn('serving on %s/' % url, output)
         self.assertIn('auth_strategy = noauth', output)
         self.assertTrue(os.path.exists(os.path.join(directory,
@@ -131,3 +168,40 @@ class TestDevServer(testtools.TestCase):
                               headers={'X-Auth-Token': 'dev'}, timeout=10)
         self.assertEqual(['from-cli'], [config['name'] for config in
                                         listed.json()['software_configs']])
+
+    def test_readme_cli_quick_start(self):
+        url, directory = self.start()
+        clients, config, deploy, report = readme_blocks('CLI quick start')
+        # The clients are installed in the test environment already.
+        clients = substituted(
+            clients, 'python3 -m venv clients && clients/bin/pip install '
+            'python-openstackclient python-heatclient\n', '')
+        clients = substituted(clients, 'clients/bin/openstack',
+                              os.path.join(BIN, 'openstack'))
+        clients = substituted(clients, 'http://127.0.0.1:8004', url)
+
+        def shell(block):
+            # Each block in a shell that has the README's alias.
+            script = ('shopt -s expand_aliases\n' + clients
+                      + block.replace('http://127.0.0.1:8004', url))
+            proc = subprocess.run(
+                ['bash', '-e', '-c', script], cwd=directory,
+                env=cli.clean_env(), capture_output=True, text=True,
+                timeout=4 * cli.CLI_TIMEOUT,
+                stdin=subprocess.DEVNULL)
+            self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
+            return proc.stdout
+
+        created = json.loads(shell(config))
+        self.assertEqual(('hello', 'script'),
+                         (created['name'], created['group']))
+        shown = shell(substituted(deploy, 'CONFIG_ID', created['id']))
+        self.assertIn('IN_PROGRESS', shown)
+        self.assertIn('echo \\"Hello, $name\\"', shown)
+        self.assertIn('"value": "world"', shown)
+        [deployment] = requests.get(
+            url + '/v1/demo/software_deployments', timeout=10,
+            headers={'X-Auth-Token': 'dev'}).json()['software_deployments']
+        outputs = shell(substituted(report, 'DEPLOYMENT_ID',
+                                    deployment['id']))
+        self.assertIn('deploy_stdout: |\n    Hello, world', outputs)
