@@ -25,12 +25,12 @@ from oslo_log import log as logging
 from paste import deploy
 
 from heat_deploy.api import environ
+from heat_deploy import capability
+from heat_deploy import checks
 from heat_deploy.db import engine
 from heat_deploy.operations import configs
 from heat_deploy.operations import deployments
 from heat_deploy.operations import servers
-from heat_deploy import capability
-from heat_deploy import checks
 from heat_deploy import policy
 from heat_deploy import secret_values
 from heat_deploy.signal import manager

@@ -127,7 +127,8 @@ def validate(schema, document):
 
 def _choose(errors):
     """The error to report: the outermost, a missing field or wrong type
-    before other checks of the same place, else the schema's order."""
+    before other checks of the same place, else the schema's order.
+    """
     error = min(errors, key=lambda err: (len(err.absolute_path),
                                          _PRIORITY.get(err.validator, 2)))
     if error.context:

@@ -46,7 +46,8 @@ def _authtoken_options(conf):
 @base.titled('Keystone authentication')
 def check_keystone(conf):
     """[keystone_authtoken] can validate tokens: a plugin with its auth_url,
-    and the www_authenticate_uri that 401 answers name."""
+    and the www_authenticate_uri that 401 answers name.
+    """
     if not _keystone(conf):
         return base.Result(base.OK, '[api] auth_strategy = noauth: every '
                                     'caller is trusted (development only); '
@@ -108,7 +109,8 @@ def _memcache_client_module(options):
 @base.titled('Keystone token cache')
 def check_token_cache(conf):
     """Where keystonemiddleware caches validated tokens, and whether it
-    can."""
+    can.
+    """
     if not _keystone(conf):
         return base.Result(base.OK, 'Not used: [api] auth_strategy = noauth.')
     options = _authtoken_options(conf)

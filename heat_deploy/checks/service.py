@@ -82,7 +82,8 @@ def check_transports(conf):
 @base.titled('Signing and encryption keys')
 def check_keys(conf):
     """[signal] encryption_keys are Fernet keys; signing keys are set and
-    long enough."""
+    long enough.
+    """
     for number, key in enumerate(conf.signal.encryption_keys, 1):
         try:
             fernet.Fernet(key)
@@ -169,7 +170,8 @@ def schema_result(url=None):
 @base.titled('Database')
 def check_database(conf):
     """[database] connection answers and its schema is at the head
-    revision."""
+    revision.
+    """
     try:
         url = _display_url(conf)
     except Exception:

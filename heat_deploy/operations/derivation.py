@@ -53,7 +53,8 @@ class Derivation(object):
 
     def stack_user_project_id(self):
         """The project of the deployment's own user, if the transport made
-        one (Heat's deploy_project_id is the stack user project)."""
+        one (Heat's deploy_project_id is the stack user project).
+        """
         for item in self.transport_inputs:
             if item['name'] == 'deploy_project_id':
                 return item['value']

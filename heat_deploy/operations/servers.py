@@ -95,7 +95,8 @@ class Servers(object):
     @engine.reader
     def configs(self, ctx, tenant, server_id):
         """The config rows the metadata URL serves: the project's
-        deployments of the server."""
+        deployments of the server.
+        """
         return deployment_queries.server_configs(ctx.session, server_id,
                                                  tenant=tenant)
 

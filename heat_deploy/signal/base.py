@@ -138,7 +138,8 @@ class SignalDriver(abc.ABC):
 
     def __init__(self, conf):
         """:param conf: the service's ConfigOpts, with the groups of
-            list_opts() registered; read only those."""
+            list_opts() registered; read only those.
+        """
         self.conf = conf
 
     @classmethod

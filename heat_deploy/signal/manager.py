@@ -50,7 +50,8 @@ def register_opts(conf, driver_class):
 
 def list_transport_opts():
     """The option groups of every installed transport, for the sample
-    configuration, whether enabled or not."""
+    configuration, whether enabled or not.
+    """
     found = []
     for extension in extension_manager.ExtensionManager(NAMESPACE):
         if (isinstance(extension.plugin, type)

@@ -12,8 +12,8 @@
 
 """Base class for functional tests that call the WSGI application directly."""
 
-import uuid
 from urllib import parse
+import uuid
 
 import fixtures
 from oslo_serialization import jsonutils

@@ -33,7 +33,10 @@ import json
 import os
 from urllib import parse
 
-from hypothesis import given, settings, strategies as st, HealthCheck
+from hypothesis import given
+from hypothesis import HealthCheck
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from heat_deploy.tests.functional import base
 from heat_deploy.tests.functional.fixtures import service

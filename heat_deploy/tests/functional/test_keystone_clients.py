@@ -70,7 +70,8 @@ class TestClientsThroughKeystone(testtools.TestCase):
 
     def heat(self, user):
         """heatclient with a keystoneauth session: endpoint from the
-        catalog."""
+        catalog.
+        """
         return heat_client.Client('1', session=self.keystone.session_for(user))
 
     def test_heatclient_finds_heat_deploy_in_the_catalog(self):

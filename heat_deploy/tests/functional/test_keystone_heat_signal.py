@@ -236,7 +236,8 @@ class TestHeatSignal(testtools.TestCase):
 
 class TestHeatSignalWithAnotherStackUserRole(TestHeatSignal):
     """[heat_signal] stack_user_role is the role everywhere: Keystone
-    grants, policy defaults and what a stack user may see and signal."""
+    grants, policy defaults and what a stack user may see and signal.
+    """
 
     stack_user_role = 'deployment_agent'
 

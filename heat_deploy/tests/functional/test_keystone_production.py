@@ -73,8 +73,10 @@ def read_readme():
 
 
 def section_lines(text, title):
-    """The lines of the top-level RST section ``title``, without its
-    heading."""
+    """The lines of the top-level RST section ``title``.
+
+    Without its heading.
+    """
     lines = text.splitlines()
     for number in range(len(lines) - 1):
         if (lines[number] == title
@@ -261,8 +263,10 @@ class TestProductionSteps(testtools.TestCase):
 
     @staticmethod
     def stop(process, timeout=30):
-        """SIGTERM to the step's process group (gunicorn and its workers),
-        SIGKILL if it lingers; returns the exit status."""
+        """Stop the step's process group (gunicorn and its workers).
+
+        SIGTERM, then SIGKILL if it lingers; returns the exit status.
+        """
         if process.returncode is not None:
             # Stopped already: its process group id may be reused.
             return process.returncode

@@ -29,7 +29,11 @@ the same derandomized ones.
 import os
 from urllib import parse
 
-from hypothesis import given, HealthCheck, Phase, settings, strategies as st
+from hypothesis import given
+from hypothesis import HealthCheck
+from hypothesis import Phase
+from hypothesis import settings
+from hypothesis import strategies as st
 import schemathesis
 from schemathesis.core.failures import FailureGroup
 from schemathesis import GenerationMode

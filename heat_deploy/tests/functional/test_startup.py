@@ -53,7 +53,8 @@ def _backend():
 
 def _sections(extra=None):
     """A working configuration (noauth, the shared migrated database),
-    changed by ``extra``."""
+    changed by ``extra``.
+    """
     sections = {
         'DEFAULT': {'debug': 'false'},
         'database': {'connection': db_fixture.shared_migrated_database()},
