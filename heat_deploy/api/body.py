@@ -17,6 +17,7 @@ import re
 
 from oslo_serialization import jsonutils
 from oslo_utils import strutils
+from oslo_utils import timeutils
 import webob.exc
 
 # Heat takes a missing or text/plain type as JSON (bug 1887882); clients
@@ -190,3 +191,40 @@ def bool_param(params, name):
             'Unrecognized value "%s" for "%s", acceptable values are: '
             'true, false.' % (value, name))
     return strutils.bool_from_string(value, strict=True)
+
+
+def choice_param(params, name, choices):
+    """A query parameter that must be one of ``choices``; None if absent."""
+    value = params.get(name)
+    if value is None or value in choices:
+        return value
+    raise webob.exc.HTTPBadRequest(
+        'Unrecognized value "%s" for "%s", acceptable values are: %s.'
+        % (value[:255], name, ', '.join(choices)))
+
+
+def text_param(params, name, max_length):
+    """A string query parameter of at most ``max_length`` characters."""
+    value = params.get(name)
+    if value is not None and len(value) > max_length:
+        raise webob.exc.HTTPBadRequest(
+            'The value of "%s" is too long: at most %d characters.'
+            % (name, max_length))
+    return value
+
+
+def time_param(params, name):
+    """An ISO 8601 time query parameter as naive UTC; None if absent.
+
+    A time without a zone is UTC; one with a zone is converted to UTC, as
+    the database stores times.
+    """
+    value = params.get(name)
+    if value is None:
+        return None
+    try:
+        return timeutils.normalize_time(timeutils.parse_isotime(value))
+    except (ValueError, OverflowError):
+        raise webob.exc.HTTPBadRequest(
+            'Invalid value "%s" for "%s": expected an ISO 8601 date and '
+            'time such as 2024-01-31T12:00:00Z.' % (value[:255], name))

@@ -99,6 +99,34 @@ PARAMETERS = {
     'server_id_filter': _query_param(
         'server_id', common.TEXT,
         'Only the deployments of this server; empty means all.'),
+    'status_filter': _query_param(
+        'status', common.STATUS,
+        'Only the deployments with this status; any other value is 400.'),
+    'action_filter': _query_param(
+        'action', common.NAME,
+        'Only the deployments with exactly this action.'),
+    'updated_before': _query_param(
+        'updated_before', {'type': 'string', 'format': 'date-time'},
+        'Only the deployments last changed (updated, or created if never '
+        'updated) strictly before this ISO 8601 time; without a zone it '
+        'is UTC.'),
+    'updated_after': _query_param(
+        'updated_after', {'type': 'string', 'format': 'date-time'},
+        'Only the deployments last changed (updated, or created if never '
+        'updated) strictly after this ISO 8601 time; without a zone it '
+        'is UTC.'),
+    'deployment_limit': _query_param(
+        'limit', {'type': 'integer', 'minimum': 0},
+        'At most this many deployments.'),
+    'deployment_marker': _query_param(
+        'marker', common.TEXT,
+        'Continue after this deployment id, in the order of sort_dir; one '
+        'the caller cannot see is ignored.'),
+    'sort_dir': _query_param(
+        'sort_dir', {'type': 'string', 'enum': ['asc', 'desc'],
+                     'default': 'asc'},
+        'asc: oldest first (by creation time, then id); desc: newest '
+        'first.'),
     'expires': _query_param(
         'expires', {'type': 'integer'},
         'Expiry of the signal URL (seconds since the epoch).',
@@ -250,7 +278,10 @@ def paths():
                 'List the deployments the project sees, oldest first.',
                 {200: _json_response('The deployments.',
                                      'SoftwareDeploymentList')},
-                _READ, params=('server_id_filter',)),
+                _READ, params=('server_id_filter', 'status_filter',
+                               'action_filter', 'updated_before',
+                               'updated_after', 'deployment_limit',
+                               'deployment_marker', 'sort_dir')),
             'post': _operation(
                 'createSoftwareDeployment', 'software_deployments',
                 'Deploy a config to a server.', {200: shown},

@@ -23,6 +23,7 @@ the derived one, which lives and dies with the deployment.
 """
 
 from oslo_db import exception as db_exc
+from oslo_db.sqlalchemy import utils as db_utils
 from oslo_utils import timeutils
 import sqlalchemy as sa
 
@@ -171,13 +172,48 @@ def save(session, row):
     session.flush()
 
 
-def rows(session, ctx, stack_user_role, server_id=None):
-    """Visible deployment rows, oldest first, optionally of one server."""
-    query = sa.select(Model).where(visible(ctx, stack_user_role))
+def _last_changed():
+    """When a deployment last changed: updated_at, else created_at."""
+    return sa.func.coalesce(Model.updated_at, Model.created_at)
+
+
+def page(session, ctx, stack_user_role, server_id=None, status=None,
+         action=None, updated_before=None, updated_after=None, limit=None,
+         marker=None, sort_dir='asc'):
+    """Visible deployment rows, filtered, sorted by (created_at, id).
+
+    Without any filter: all of them, oldest first, as Heat lists them.
+
+    :param status: only deployments with this status.
+    :param action: only deployments with this action.
+    :param updated_before: only those last changed (updated_at, or
+        created_at if never updated) strictly before this naive UTC time.
+    :param updated_after: only those last changed strictly after it.
+    :param limit: at most this many; None for all.
+    :param marker: id of the last deployment of the previous page. A
+        marker the caller cannot see is ignored, as for configs, so it
+        reveals nothing about other projects.
+    :param sort_dir: ``asc`` (oldest first) or ``desc`` (newest first).
+    """
+    query = session.query(Model).filter(visible(ctx, stack_user_role))
     if server_id:
-        query = query.where(Model.server_id == server_id)
-    query = query.order_by(Model.created_at, Model.id)
-    return session.execute(query).scalars().all()
+        query = query.filter(Model.server_id == server_id)
+    if status is not None:
+        query = query.filter(Model.status == status)
+    if action is not None:
+        query = query.filter(Model.action == action)
+    if updated_before is not None:
+        query = query.filter(_last_changed() < updated_before)
+    if updated_after is not None:
+        query = query.filter(_last_changed() > updated_after)
+    marker_row = None
+    if marker:
+        marker_row = session.query(Model).filter(
+            Model.id == marker,
+            visible(ctx, stack_user_role)).one_or_none()
+    return list(db_utils.paginate_query(
+        query, Model, limit, ['created_at', 'id'], marker=marker_row,
+        sort_dirs=[sort_dir, sort_dir]))
 
 
 def delete(session, row):

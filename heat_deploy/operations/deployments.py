@@ -79,10 +79,19 @@ class Deployments(object):
         return self._apply_signal(ctx, deployment_id, details)[1]
 
     @engine.reader
-    def list(self, ctx, server_id=None):
-        """Visible deployments, oldest first, optionally of one server."""
-        return [queries.Deployment(row) for row in queries.rows(
-            ctx.session, ctx, self.stack_user_role, server_id=server_id)]
+    def list(self, ctx, server_id=None, **filters):
+        """Visible deployments, oldest first, optionally of one server.
+
+        :param filters: any of status, action, updated_before,
+            updated_after (naive UTC), limit, marker and sort_dir, as
+            heat_deploy.db.software_deployments.page takes them; None
+            means no filter.
+        """
+        filters = {name: value for name, value in filters.items()
+                   if value is not None}
+        return [queries.Deployment(row) for row in queries.page(
+            ctx.session, ctx, self.stack_user_role, server_id=server_id,
+            **filters)]
 
     @engine.reader
     def server_configs(self, ctx, server_id):

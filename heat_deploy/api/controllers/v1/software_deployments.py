@@ -18,10 +18,12 @@ import webob.exc
 
 from heat_deploy.api import body
 from heat_deploy.api.controllers.v1 import common
+from heat_deploy.api.schemas import common as schema_common
 from heat_deploy.api.schemas import software_deployments as schemas
 from heat_deploy.api import validation
 from heat_deploy.api import views
 from heat_deploy import exception
+from heat_deploy.operations import signal_rules
 from heat_deploy.policies import software_deployments as policies
 
 TRANSPORT_INPUT = 'deploy_signal_transport'
@@ -67,6 +69,27 @@ def _if_match():
         except ValueError:
             pass  # cannot be one of ours: never matches
     return generations
+
+
+_SORT_DIRS = ('asc', 'desc')
+
+
+def _list_filters(params):
+    """The list's filters and paging from the query; None where absent.
+
+    :raises webob.exc.HTTPBadRequest: a value that cannot be one.
+    """
+    return {
+        'status': body.choice_param(params, 'status',
+                                    signal_rules.STATUSES),
+        'action': body.text_param(params, 'action',
+                                  schema_common.NAME_LENGTH),
+        'updated_before': body.time_param(params, 'updated_before'),
+        'updated_after': body.time_param(params, 'updated_after'),
+        'limit': body.limit_param(params),
+        'marker': params.get('marker'),
+        'sort_dir': body.choice_param(params, 'sort_dir', _SORT_DIRS),
+    }
 
 
 def _deployments():
@@ -174,9 +197,11 @@ class SoftwareDeploymentsController(object):
     @index.when(method='GET', template='json')
     def get_all(self, **params):
         common.authorize(policies.INDEX)
+        filters = _list_filters(params)
         return {'software_deployments': [
             views.deployment(item) for item in _deployments().list(
-                common.context(), server_id=params.get('server_id'))]}
+                common.context(), server_id=params.get('server_id'),
+                **filters)]}
 
     @index.when(method='POST', template='json')
     def create(self, **params):

@@ -12,6 +12,10 @@
 
 """The operations layer, called as the controllers call it."""
 
+import datetime
+
+from oslo_utils import timeutils
+
 from heat_deploy import capability
 from heat_deploy import exception
 from heat_deploy.operations import configs
@@ -102,6 +106,57 @@ class TestDeployments(test_base.OperationsTestCase):
         self.assertRaises(exception.SoftwareConfigNotFound,
                           self.state.configs.show, self.ctx,
                           created.config_id)
+
+    def _at(self, hour, minute=0):
+        """Make the service's clock read 2030-01-01 hour:minute UTC."""
+        moment = datetime.datetime(2030, 1, 1, hour, minute)
+        timeutils.set_time_override(moment)
+        self.addCleanup(timeutils.clear_time_override)
+        return moment
+
+    def _ids(self, **filters):
+        return [item.id for item in self.deployments.list(self.ctx,
+                                                          **filters)]
+
+    def test_list_filters_on_the_last_change(self):
+        self._at(0)
+        early = self.deployments.create(self.ctx, _values(self.config.id),
+                                        None, BASE_URL)
+        self._at(1)
+        late = self.deployments.create(self.ctx, _values(self.config.id),
+                                       None, BASE_URL)
+        self._at(2)
+        self.deployments.update(self.ctx, early.id,
+                                {'status_reason': 'changed'}, None, BASE_URL)
+        # early: created 00:00, updated 02:00; late: created 01:00 only.
+        self.assertEqual([late.id],
+                         self._ids(updated_before=self._at(1, 30)))
+        self.assertEqual([early.id],
+                         self._ids(updated_after=self._at(1, 30)))
+        # Strictly before and after.
+        self.assertEqual([early.id], self._ids(updated_after=self._at(1)))
+        self.assertEqual([], self._ids(updated_before=self._at(1)))
+        self.assertEqual([late.id], self._ids(updated_before=self._at(2)))
+        self.assertEqual([early.id, late.id],
+                         self._ids(updated_after=self._at(0, 30)))
+
+    def test_list_pages_through_equal_creation_times_both_ways(self):
+        self._at(0)
+        created = sorted(
+            self.deployments.create(self.ctx, _values(self.config.id),
+                                    None, BASE_URL).id
+            for _ in range(3))
+        for sort_dir, expected in (('asc', created),
+                                   ('desc', created[::-1])):
+            seen, marker = [], None
+            while True:
+                page = self._ids(limit=1, marker=marker, sort_dir=sort_dir)
+                if not page:
+                    break
+                seen += page
+                marker = page[-1]
+            self.assertEqual(expected, seen)
+            self.assertEqual(expected, self._ids(sort_dir=sort_dir))
 
     def test_stale_if_match_is_refused(self):
         created = self.deployments.create(
