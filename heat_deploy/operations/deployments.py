@@ -136,6 +136,8 @@ class Deployments(object):
 
     @engine.writer
     def _insert(self, ctx, deployment_id, values, derivation_):
+        # A copy: the transaction may run again after a deadlock.
+        values = dict(values)
         session = ctx.session
         queries.check_quota(
             session, ctx, self.conf.quota.max_software_deployments_per_tenant)

@@ -16,7 +16,10 @@ import datetime
 
 from oslo_utils import timeutils
 
+from oslo_db import exception as db_exc
+
 from heat_deploy import capability
+from heat_deploy.db import software_deployments as queries
 from heat_deploy import exception
 from heat_deploy.operations import configs
 from heat_deploy.signal import base
@@ -157,6 +160,25 @@ class TestDeployments(test_base.OperationsTestCase):
                 marker = page[-1]
             self.assertEqual(expected, seen)
             self.assertEqual(expected, self._ids(sort_dir=sort_dir))
+
+    def test_a_retried_transaction_derives_from_the_source_again(self):
+        # A deadlock (or a lost race for the server's first row) runs the
+        # whole transaction again; it must start from the request's values.
+        insert = queries.insert
+        calls = []
+
+        def insert_losing_once(session, ctx, deployment_id, values):
+            calls.append(values['config_id'])
+            if len(calls) == 1:
+                raise db_exc.RetryRequest(RuntimeError('lost a race'))
+            return insert(session, ctx, deployment_id, values)
+
+        self.patch(queries, 'insert', insert_losing_once)
+        created = self.deployments.create(
+            self.ctx, _values(self.config.id), 'CFN_SIGNAL', BASE_URL)
+        self.assertEqual(2, len(calls))
+        self.assertEqual(self.config.id, created.source_config_id)
+        self.assertEqual('IN_PROGRESS', created.status)
 
     def test_stale_if_match_is_refused(self):
         created = self.deployments.create(
