@@ -70,39 +70,43 @@ def do_config_sample(conf):
     generator.main(args)
 
 
+# command -> (help, {subcommand: (help, function)}), or (help, function)
+# for a command without subcommands.
+COMMANDS = {
+    'db': ('Database schema management.', {
+        'sync': ('Create the schema or upgrade it to the newest revision.',
+                 do_db_sync),
+        'version': ('Print the schema revision of the database.',
+                    do_db_version),
+    }),
+    'check': ('Check the configuration as the API checks it at start-up. '
+              'Prints one line per check (OK, WARNING or FAILURE, with a '
+              'hint); exits 0 when all are OK, 1 with warnings only, 2 '
+              'with a failure.', do_check),
+    'keys': ('Key material.', {
+        'generate': ('Print a [signal] section with a new signing key and '
+                     'a new encryption key, to append to the configuration '
+                     'file.', do_keys_generate),
+    }),
+    'config': ('The configuration.', {
+        'sample': ('Print a sample configuration file: every option of '
+                   'heat_deploy and of the libraries it uses, with its '
+                   'help and default.', do_config_sample),
+    }),
+}
+
+
 def _add_commands(subparsers):
-    db = subparsers.add_parser('db', help='Database schema management.')
-    db_commands = db.add_subparsers(dest='db_command')
-    db_commands.required = True
-    sync = db_commands.add_parser(
-        'sync', help='Create the schema or upgrade it to the newest '
-                     'revision.')
-    sync.set_defaults(func=do_db_sync)
-    version = db_commands.add_parser(
-        'version', help='Print the schema revision of the database.')
-    version.set_defaults(func=do_db_version)
-    check = subparsers.add_parser(
-        'check', help='Check the configuration as the API checks it at '
-                      'start-up. Prints one line per check (OK, WARNING or '
-                      'FAILURE, with a hint); exits 0 when all are OK, 1 '
-                      'with warnings only, 2 with a failure.')
-    check.set_defaults(func=do_check)
-    keys = subparsers.add_parser('keys', help='Key material.')
-    keys_commands = keys.add_subparsers(dest='keys_command')
-    keys_commands.required = True
-    keys_commands.add_parser(
-        'generate', help='Print a [signal] section with a new signing key '
-                         'and a new encryption key, to append to the '
-                         'configuration file.').set_defaults(
-        func=do_keys_generate)
-    config = subparsers.add_parser('config', help='The configuration.')
-    config_commands = config.add_subparsers(dest='config_command')
-    config_commands.required = True
-    config_commands.add_parser(
-        'sample', help='Print a sample configuration file: every option of '
-                       'heat_deploy and of the libraries it uses, with its '
-                       'help and default.').set_defaults(
-        func=do_config_sample)
+    for name, (help_text, action) in COMMANDS.items():
+        parser = subparsers.add_parser(name, help=help_text)
+        if callable(action):
+            parser.set_defaults(func=action)
+            continue
+        commands = parser.add_subparsers(dest='%s_command' % name)
+        commands.required = True
+        for sub_name, (sub_help, function) in action.items():
+            commands.add_parser(sub_name, help=sub_help).set_defaults(
+                func=function)
 
 
 def main(argv=None):
