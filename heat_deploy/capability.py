@@ -75,40 +75,57 @@ class Signer(object):
                    for key in self.keys)
 
 
-def _signal_parts(method, deployment_id, expires):
-    return ('signal', method, deployment_id, str(expires))
+def _signal_parts(method, deployment_id, expires, attempt):
+    # URLs of attempt 1 sign no attempt, as URLs made before attempts
+    # existed did, so those stay valid for the attempt they were made for.
+    parts = ('signal', method, deployment_id, str(expires))
+    if str(attempt) != '1':
+        parts += ('attempt', str(attempt))
+    return parts
 
 
 def signal_path(deployment_id):
     return '%s/deployments/%s/signal' % (AGENT_PREFIX, deployment_id)
 
 
-def signal_url(signer, base_url, deployment_id, method, ttl, now=None):
-    """A signal URL for one deployment and one method, valid for ttl s."""
+def signal_url(signer, base_url, deployment_id, method, ttl, now=None,
+               attempt=1):
+    """A signal URL for one attempt of a deployment and one method, valid
+    for ttl seconds.
+    """
     expires = int((now or time.time()) + ttl)
-    signature = signer.sign(*_signal_parts(method, deployment_id, expires))
+    signature = signer.sign(*_signal_parts(method, deployment_id, expires,
+                                           attempt))
+    query = {'expires': expires, 'signature': signature}
+    if attempt != 1:
+        query['attempt'] = attempt
     return '%s%s?%s' % (base_url, signal_path(deployment_id),
-                        parse.urlencode({'expires': expires,
-                                         'signature': signature}))
+                        parse.urlencode(query))
 
 
 def check_signal(signer, method, deployment_id, params, now=None):
     """Verify a signal URL's query parameters for this request.
 
+    :returns: the number of the attempt the URL was made for.
     :raises CapabilityMissing: no signature or expiry.
     :raises CapabilityDenied: tampered, wrong method, or expired.
     """
     signature, expires = params.get('signature'), params.get('expires')
+    attempt = params.get('attempt', '1')
     if not signature or not expires:
         raise CapabilityMissing()
     if not (expires.isascii() and expires.isdigit()):
         raise CapabilityDenied(reason='The signal URL\'s expiry is not '
                                       'valid.')
-    if not signer.verify(signature,
-                         *_signal_parts(method, deployment_id, expires)):
+    if not (attempt.isascii() and attempt.isdigit()):
+        raise CapabilityDenied(reason='The signal URL\'s attempt is not '
+                                      'valid.')
+    if not signer.verify(signature, *_signal_parts(method, deployment_id,
+                                                   expires, attempt)):
         for other in ('POST', 'PUT'):
             if other != method and signer.verify(
-                    signature, *_signal_parts(other, deployment_id, expires)):
+                    signature, *_signal_parts(other, deployment_id, expires,
+                                              attempt)):
                 raise CapabilityDenied(
                     reason='This signal URL accepts %s requests only.'
                     % other)
@@ -118,6 +135,7 @@ def check_signal(signer, method, deployment_id, params, now=None):
         raise CapabilityDenied(
             reason='This signal URL expired; update the deployment to get a '
                    'new one.')
+    return int(attempt)
 
 
 def _metadata_parts(tenant, server_id, generation):

@@ -81,3 +81,15 @@ class PreconditionFailed(HeatDeployException):
 class RequestLimitExceeded(HeatDeployException):
     msg_fmt = 'Request limit exceeded: %(reason)s'
     code = 400
+
+
+class DeploymentStateConflict(Conflict):
+    """The deployment is not in a state that allows the action."""
+
+    msg_fmt = '%(reason)s'
+
+
+class SignalRefused(Conflict):
+    """A signal came after its attempt ended (deadline, cancel, re-run)."""
+
+    msg_fmt = '%(reason)s'

@@ -84,11 +84,11 @@ class AgentApp(object):
             raise webob.exc.HTTPMethodNotAllowed(
                 'Signal URLs take POST or PUT.',
                 headers={'Allow': 'POST, PUT'})
-        capability.check_signal(state.signer, req.method, deployment_id,
-                                req.GET)
+        attempt = capability.check_signal(state.signer, req.method,
+                                          deployment_id, req.GET)
         payload = body.json_object(req)
         result, after = state.deployments.signal_by_capability(
-            deployment_id, payload)
+            deployment_id, payload, attempt)
         return _json(200, signal_answer(deployment_id, result, after))
 
     @staticmethod

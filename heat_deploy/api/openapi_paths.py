@@ -134,6 +134,10 @@ PARAMETERS = {
     'signature': _query_param(
         'signature', common.string(min_length=1),
         'The URL\'s HMAC signature.', required=True),
+    'attempt': _query_param(
+        'attempt', {'type': 'integer', 'minimum': 1},
+        'The attempt the signal URL was made for (absent: 1); a signal for '
+        'an attempt that ended is 409.'),
     'generation': _query_param(
         'generation', {'type': 'integer', 'minimum': 0},
         'The server\'s credential generation the URL was made for.',
@@ -306,6 +310,26 @@ def paths():
                 'Delete a deployment.', {204: _no_content('Deleted.')},
                 _DELETE),
         },
+        deployment + '/actions': {
+            'parameters': [ref('parameters', 'tenant_id'),
+                           ref('parameters', 'deployment_id')],
+            'post': _operation(
+                'actOnSoftwareDeployment', 'software_deployments',
+                'Cancel an IN_PROGRESS deployment, or run a deployment with '
+                'a derived config again as a new attempt (409 when its '
+                'state does not allow it).', {200: shown},
+                _WRITE + _TRANSPORT, body='SoftwareDeploymentAction'),
+        },
+        deployment + '/attempts': {
+            'parameters': [ref('parameters', 'tenant_id'),
+                           ref('parameters', 'deployment_id')],
+            'get': _operation(
+                'listSoftwareDeploymentAttempts', 'software_deployments',
+                'A deployment\'s attempts, newest (the current one) first.',
+                {200: _json_response('The attempts.',
+                                     'SoftwareDeploymentAttempts')},
+                _READ),
+        },
         deployment + '/signal': {
             'parameters': [ref('parameters', 'tenant_id'),
                            ref('parameters', 'deployment_id')],
@@ -359,7 +383,8 @@ def paths():
         '/agent/v1/deployments/{deployment_id}/signal': {
             'parameters': [ref('parameters', 'deployment_id'),
                            ref('parameters', 'expires'),
-                           ref('parameters', 'signature')],
+                           ref('parameters', 'signature'),
+                           ref('parameters', 'attempt')],
         },
         '/agent/v1/metadata/{tenant_id}/{server_id}': {
             'parameters': [ref('parameters', 'tenant_id'),

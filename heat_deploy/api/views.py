@@ -60,8 +60,7 @@ def config_summary(row, with_project=False):
 def deployment(item):
     """A deployment's form; updated_time is left out until the first update.
 
-    :param item: a deployment row or heat_deploy.db.software_deployments
-        .Deployment.
+    :param item: a heat_deploy.db.software_deployments.Deployment.
     """
     result = {
         'id': item.id,
@@ -76,4 +75,30 @@ def deployment(item):
     }
     if item.updated_at is not None:
         result['updated_time'] = format_time(item.updated_at)
+    result['timeout'] = item.timeout
+    result['delivery_timeout'] = item.delivery_timeout
+    result['deadline_time'] = format_time(item.deadline_time)
+    result['delivered_time'] = format_time(item.delivered_at)
+    return result
+
+
+def attempt(number, item):
+    """One attempt of a deployment.
+
+    :param item: the Deployment (its current attempt) or an earlier
+        attempt's row; both have the fields shown.
+    """
+    result = {
+        'number': number,
+        'config_id': item.config_id,
+        'action': item.action,
+        'status': item.status,
+        'status_reason': item.status_reason,
+        'output_values': item.output_values,
+        'start_time': format_time(item.started_at),
+        'delivered_time': format_time(item.delivered_at),
+        'end_time': format_time(item.ended_at),
+    }
+    if item.late_output_values is not None:
+        result['late_output_values'] = item.late_output_values
     return result

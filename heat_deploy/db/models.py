@@ -70,6 +70,11 @@ class SoftwareDeployment(Base):
         sa.Index('ix_software_deployment_stack_user_project_id',
                  'stack_user_project_id'),
         sa.Index('ix_software_deployment_config_id', 'config_id'),
+        # The sweep's two searches for passed deadlines.
+        sa.Index('ix_software_deployment_status_deadline_at',
+                 'status', 'deadline_at'),
+        sa.Index('ix_software_deployment_status_delivery_deadline_at',
+                 'status', 'delivery_deadline_at'),
         TABLE_ARGS,
     )
 
@@ -93,6 +98,50 @@ class SoftwareDeployment(Base):
     # user asked for and the transport the server reports through.
     source_config_id = sa.Column(sa.String(ID_LENGTH), nullable=True)
     signal_transport = sa.Column(sa.String(64), nullable=True)
+    # The current attempt (see SoftwareDeploymentAttempt): its number, its
+    # deadlines (seconds, 0 for none, and the times they fall on), when it
+    # started, was fetched by the server and ended, how the service ended
+    # it (heat_deploy.lifecycle), and outputs of signals refused as late.
+    attempt = sa.Column(sa.Integer(), nullable=False, server_default='1')
+    timeout = sa.Column(sa.Integer(), nullable=False, server_default='0')
+    delivery_timeout = sa.Column(sa.Integer(), nullable=False,
+                                 server_default='0')
+    started_at = sa.Column(types.Timestamp(), nullable=True)
+    deadline_at = sa.Column(types.Timestamp(), nullable=True)
+    delivery_deadline_at = sa.Column(types.Timestamp(), nullable=True)
+    delivered_at = sa.Column(types.Timestamp(), nullable=True)
+    ended_at = sa.Column(types.Timestamp(), nullable=True)
+    ended_by = sa.Column(sa.String(32), nullable=True)
+    late_output_values = sa.Column(types.Json(), nullable=True)
+
+
+class SoftwareDeploymentAttempt(Base):
+    """An earlier attempt of a deployment, kept as it ended.
+
+    The current attempt lives in the deployment's own row; starting a new
+    one copies it here, so the hot paths write one row only.
+    """
+
+    __tablename__ = 'software_deployment_attempt'
+    __table_args__ = (
+        sa.Index('ix_software_deployment_attempt_ended_at', 'ended_at'),
+        TABLE_ARGS,
+    )
+
+    deployment_id = sa.Column(
+        sa.String(ID_LENGTH),
+        sa.ForeignKey('software_deployment.id', ondelete='CASCADE'),
+        primary_key=True)
+    number = sa.Column(sa.Integer(), primary_key=True, autoincrement=False)
+    config_id = sa.Column(sa.String(ID_LENGTH), nullable=False)
+    action = sa.Column(sa.String(255), nullable=True)
+    status = sa.Column(sa.String(255), nullable=True)
+    status_reason = sa.Column(types.LongText(), nullable=True)
+    output_values = sa.Column(types.Json(), nullable=True)
+    late_output_values = sa.Column(types.Json(), nullable=True)
+    started_at = sa.Column(types.Timestamp(), nullable=False)
+    delivered_at = sa.Column(types.Timestamp(), nullable=True)
+    ended_at = sa.Column(types.Timestamp(), nullable=False)
 
 
 class ServerMetadata(Base):

@@ -27,10 +27,13 @@ from oslo_db.sqlalchemy import utils as db_utils
 from oslo_utils import timeutils
 import sqlalchemy as sa
 
+from heat_deploy.db import attempts
 from heat_deploy.db import models
 from heat_deploy.db import quota
 from heat_deploy.db import server_metadata
 from heat_deploy import exception
+from heat_deploy import lifecycle
+from heat_deploy.operations import signal_rules
 
 Model = models.SoftwareDeployment
 Config = models.SoftwareConfig
@@ -39,19 +42,43 @@ Config = models.SoftwareConfig
 class Deployment(object):
     """A deployment as read from the database, detached from any session.
 
+    A deadline that passed shows at once: the deployment reads as FAILED
+    even while its stored row, not yet swept, still says IN_PROGRESS.
+
     :ivar etag: the generation, as the ETag value.
+    :ivar deadline_time: the next deadline of an IN_PROGRESS deployment,
+        or the one that ended it; else None.
     """
 
     FIELDS = ('id', 'tenant', 'server_id', 'config_id', 'source_config_id',
               'input_values', 'output_values', 'action', 'status',
               'status_reason', 'stack_user_project_id', 'created_at',
-              'updated_at', 'generation')
+              'updated_at', 'generation', 'attempt', 'timeout',
+              'delivery_timeout', 'started_at', 'deadline_at',
+              'delivery_deadline_at', 'delivered_at', 'ended_at',
+              'ended_by', 'late_output_values')
 
-    def __init__(self, row):
+    def __init__(self, row, now=None):
         for name in self.FIELDS:
             setattr(self, name, getattr(row, name))
         self.transport = row.signal_transport
         self.etag = str(row.generation)
+        ending = lifecycle.passed_deadline(self, now or timeutils.utcnow())
+        if ending is not None:
+            _end(self, ending)
+        if self.status == signal_rules.IN_PROGRESS:
+            self.deadline_time = lifecycle.next_deadline(self)
+        elif self.ended_by in lifecycle.DEADLINES:
+            self.deadline_time = self.ended_at
+        else:
+            self.deadline_time = None
+
+
+def _end(item, ending):
+    item.status = signal_rules.FAILED
+    item.status_reason = ending.reason
+    item.ended_by = ending.ended_by
+    item.ended_at = ending.time
 
 
 def visible(ctx, stack_user_role):
@@ -84,6 +111,100 @@ def fetch(session, ctx, deployment_id, stack_user_role, for_update=False):
     if row is None:
         raise exception.DeploymentNotFound(deployment_id=deployment_id)
     return row
+
+
+def deadline_passed(now):
+    """SQL: the deployment is IN_PROGRESS past one of its deadlines.
+
+    The same rule as heat_deploy.lifecycle.passed_deadline.
+    """
+    return sa.and_(
+        Model.status == signal_rules.IN_PROGRESS,
+        sa.or_(
+            sa.and_(Model.deadline_at.is_not(None),
+                    Model.deadline_at <= now),
+            sa.and_(Model.delivery_deadline_at.is_not(None),
+                    Model.delivery_deadline_at
+                    <= sa.func.coalesce(Model.delivered_at, now))))
+
+
+def _status_is(status, now):
+    """SQL: the deployment's status as views show it is ``status``."""
+    if status == signal_rules.IN_PROGRESS:
+        return sa.and_(Model.status == status, sa.not_(deadline_passed(now)))
+    if status == signal_rules.FAILED:
+        return sa.or_(Model.status == status, deadline_passed(now))
+    return Model.status == status
+
+
+def store_passed_deadline(session, row, now):
+    """Store a passed deadline of a fetched (locked) row as its end.
+
+    :returns: the Ending stored, or None if no deadline has passed.
+    """
+    ending = lifecycle.passed_deadline(row, now)
+    if ending is not None:
+        _end(row, ending)
+        save(session, row)
+    return ending
+
+
+def passed_deadlines(session, now, limit):
+    """(id, generation) of up to ``limit`` rows past a deadline."""
+    return session.execute(
+        sa.select(Model.id, Model.generation).where(
+            deadline_passed(now)).limit(limit)).all()
+
+
+def claim_passed_deadline(session, deployment_id, generation, now):
+    """Store the passed deadline of a row still at ``generation``.
+
+    The conditional UPDATE is the claim: of several workers sweeping the
+    same row, exactly one changes it.
+
+    :returns: the row after the change, or None if another process changed
+        it first (or its deadline has not passed).
+    """
+    row = session.execute(
+        sa.select(Model).where(Model.id == deployment_id,
+                               Model.generation == generation)
+    ).scalar_one_or_none()
+    ending = row and lifecycle.passed_deadline(row, now)
+    if not ending:
+        return None
+    claimed = session.execute(
+        sa.update(Model).where(
+            Model.id == deployment_id, Model.generation == generation,
+            Model.status == signal_rules.IN_PROGRESS).values(
+            status=signal_rules.FAILED, status_reason=ending.reason,
+            ended_by=ending.ended_by, ended_at=ending.time, updated_at=now,
+            generation=Model.generation + 1).execution_options(
+            synchronize_session=False)).rowcount
+    if claimed != 1:
+        return None
+    session.refresh(row)
+    return row
+
+
+def mark_delivered(session, server_id, config_ids, now, tenant=None,
+                   ctx=None, stack_user_role=None):
+    """Record that the server fetched these configs of its deployments.
+
+    Only the first fetch of an IN_PROGRESS attempt counts (one that ended
+    waits for nothing); a deployment whose config the fetch did not
+    include (one created meanwhile) is left alone.
+
+    :param tenant: the project whose deployments the server fetched (the
+        metadata URL); otherwise those visible to ``ctx``.
+    """
+    owner = (Model.tenant == tenant if tenant is not None
+             else visible(ctx, stack_user_role))
+    session.execute(sa.update(Model).where(
+        owner, Model.server_id == server_id,
+        Model.config_id.in_(config_ids),
+        Model.status == signal_rules.IN_PROGRESS,
+        Model.delivered_at.is_(None)).values(delivered_at=now)
+        .execution_options(synchronize_session=False))
 
 
 def config_not_found(config_id):
@@ -135,8 +256,10 @@ def update(session, ctx, deployment_id, values, stack_user_role,
     :raises heat_deploy.exception.Invalid: the config named was deleted
         after it was checked.
     """
-    values = dict(values, updated_at=timeutils.utcnow(),
-                  generation=Model.generation + 1)
+    now = timeutils.utcnow()
+    values = dict(values, updated_at=now, generation=Model.generation + 1)
+    if values.get('status') in (signal_rules.COMPLETE, signal_rules.FAILED):
+        values['ended_at'] = sa.func.coalesce(Model.ended_at, now)
     statement = sa.update(Model).where(
         Model.id == deployment_id,
         visible(ctx, stack_user_role)).values(**values)
@@ -149,6 +272,8 @@ def update(session, ctx, deployment_id, values, stack_user_role,
     row = fetch(session, ctx, deployment_id, stack_user_role)
     if changed != 1:
         raise precondition_failed(row)
+    # The next write after a passed deadline stores it.
+    store_passed_deadline(session, row, now)
     if 'config_id' in values:
         server_metadata.touch(session, row.tenant, row.server_id)
     return row
@@ -184,7 +309,8 @@ def page(session, ctx, stack_user_role, server_id=None, status=None,
 
     Without any filter: all of them, oldest first, as Heat lists them.
 
-    :param status: only deployments with this status.
+    :param status: only deployments with this status as views show it
+        (a passed deadline counts as FAILED).
     :param action: only deployments with this action.
     :param updated_before: only those last changed (updated_at, or
         created_at if never updated) strictly before this naive UTC time.
@@ -199,7 +325,7 @@ def page(session, ctx, stack_user_role, server_id=None, status=None,
     if server_id:
         query = query.filter(Model.server_id == server_id)
     if status is not None:
-        query = query.filter(Model.status == status)
+        query = query.filter(_status_is(status, timeutils.utcnow()))
     if action is not None:
         query = query.filter(Model.action == action)
     if updated_before is not None:
@@ -217,7 +343,10 @@ def page(session, ctx, stack_user_role, server_id=None, status=None,
 
 
 def delete(session, row):
-    """Delete a fetched deployment row, and its derived config if any."""
+    """Delete a fetched deployment row, its attempts, and its derived
+    config if any.
+    """
+    attempts.delete_all(session, row.id)
     session.delete(row)
     session.flush()
     if row.signal_transport is not None:
@@ -227,21 +356,30 @@ def delete(session, row):
 
 def server_configs(session, server_id, ctx=None, stack_user_role=None,
                    tenant=None):
-    """The configs of a server's deployments.
+    """The configs of a server's deployments, and whether all were fetched.
 
     Sorted by config name then config id, configs without a name first
     (Heat sorts by name only and fails on a mix of null and string names).
+    A cancelled deployment's config is left out until it runs again.
 
     :param tenant: only this project's deployments (the metadata URL);
         otherwise those visible to ``ctx``.
+    :returns: (config rows, whether every IN_PROGRESS one was fetched
+        before).
     """
-    query = sa.select(Config).join(Model, Model.config_id == Config.id).where(
-        Model.server_id == server_id)
+    query = sa.select(Config, Model.status, Model.delivered_at).join(
+        Model, Model.config_id == Config.id).where(
+        Model.server_id == server_id,
+        sa.or_(Model.ended_by.is_(None),
+               Model.ended_by != lifecycle.CANCELLED))
     if tenant is None:
         query = query.where(visible(ctx, stack_user_role))
     else:
         query = query.where(Model.tenant == tenant)
-    found = session.execute(query).scalars().all()
-    found.sort(key=lambda row: (row.name is not None, row.name or '',
-                                row.id))
-    return found
+    found = session.execute(query).all()
+    configs = [row for row, _status, _delivered in found]
+    configs.sort(key=lambda row: (row.name is not None, row.name or '',
+                                  row.id))
+    return configs, all(delivered is not None
+                        or status != signal_rules.IN_PROGRESS
+                        for _row, status, delivered in found)

@@ -20,19 +20,29 @@ it.
 """
 
 from oslo_log import log as logging
+from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
 from heat_deploy import context
+from heat_deploy.db import attempts as attempt_queries
 from heat_deploy.db import engine
 from heat_deploy.db import software_configs as config_queries
 from heat_deploy.db import software_deployments as queries
 from heat_deploy import exception
+from heat_deploy import lifecycle
 from heat_deploy.operations import derivation
 from heat_deploy.operations import signal_rules
 from heat_deploy.signal import base
 from heat_deploy.signal import manager
 
 LOG = logging.getLogger(__name__)
+
+# PUT fields whose change needs the deployment read first.
+_READ_FIRST = derivation.DERIVED_FROM + ('timeout', 'delivery_timeout')
+_TIMEOUTS = ('timeout', 'delivery_timeout')
+# Rows one sweep transaction claims at most, and batches per sweep.
+SWEEP_BATCH = 100
+_SWEEP_BATCHES = 100
 
 
 class Deployments(object):
@@ -48,6 +58,7 @@ class Deployments(object):
         self.drivers = drivers
         self.secret_box = secret_box
         self.stack_user_role = conf.heat_signal.stack_user_role
+        self.keep_attempts = conf.deployment.max_attempts_kept
 
     # Reads
 
@@ -76,6 +87,7 @@ class Deployments(object):
                                       self._info(deployment))
         if details is None:
             return deployment
+        # Refused pulled outputs are kept on the attempt; the show answers.
         return self._apply_signal(ctx, deployment_id, details)[1]
 
     @engine.reader
@@ -93,11 +105,41 @@ class Deployments(object):
             ctx.session, ctx, self.stack_user_role, server_id=server_id,
             **filters)]
 
-    @engine.reader
     def server_configs(self, ctx, server_id):
-        """The config rows of the server's deployments the caller sees."""
+        """The config rows of the server's deployments the caller sees.
+
+        A stack user fetching them is the server fetching its deployments:
+        their current attempts count as delivered.
+        """
+        configs, all_delivered = self._server_configs(ctx, server_id)
+        if (not all_delivered and self.stack_user_role in ctx.roles
+                and not ctx.is_admin):
+            self._mark_delivered(ctx, server_id, [row.id for row in configs])
+        return configs
+
+    @engine.reader
+    def _server_configs(self, ctx, server_id):
         return queries.server_configs(ctx.session, server_id, ctx=ctx,
                                       stack_user_role=self.stack_user_role)
+
+    @engine.writer
+    def _mark_delivered(self, ctx, server_id, config_ids):
+        queries.mark_delivered(ctx.session, server_id, config_ids,
+                               timeutils.utcnow(), ctx=ctx,
+                               stack_user_role=self.stack_user_role)
+
+    @engine.reader
+    def attempts(self, ctx, deployment_id):
+        """A deployment's attempts, newest (the current one) first.
+
+        :returns: (number, attempt) pairs; the current attempt is the
+            Deployment, earlier ones are attempt rows.
+        """
+        current = queries.Deployment(queries.fetch(
+            ctx.session, ctx, deployment_id, self.stack_user_role))
+        return [(current.attempt, current)] + [
+            (row.number, row) for row in attempt_queries.earlier(
+                ctx.session, deployment_id)]
 
     # Writes
 
@@ -106,12 +148,21 @@ class Deployments(object):
 
         :param values: validated create fields: config_id, server_id,
             input_values, action, status, status_reason,
-            stack_user_project_id (None where absent).
+            stack_user_project_id, timeout, delivery_timeout (None where
+            absent).
         :param transport: the requested transport name, or None for a
             deployment of the given config as it is.
         :returns: the new Deployment.
         """
         values = dict(values, input_values=values['input_values'] or {})
+        # Only derived deployments, which wait for their server, get a
+        # deadline the request did not ask for.
+        defaults = self.conf.deployment
+        for name, default in (
+                ('timeout', defaults.default_timeout),
+                ('delivery_timeout', defaults.default_delivery_timeout)):
+            if values.get(name) is None:
+                values[name] = 0 if transport is None else default
         # Heat's REST API stores null where a field is absent; these are
         # the defaults its RPC API documents (its resource's for derived
         # deployments).
@@ -124,7 +175,7 @@ class Deployments(object):
             return self._insert(ctx, deployment_id, values, None)
         driver = self.drivers.get(transport)
         info = self._info(values, id=deployment_id, tenant=ctx.project_id,
-                          transport=transport, base_url=base_url)
+                          transport=transport, base_url=base_url, attempt=1)
         manager.call_driver(driver, 'validate', ctx, info)
         inputs = manager.call_driver(driver, 'create_signal', ctx, info)
         try:
@@ -153,6 +204,9 @@ class Deployments(object):
             values['stack_user_project_id'] = (
                 derivation_.stack_user_project_id()
                 or values.get('stack_user_project_id'))
+        values.update(lifecycle.new_attempt(
+            values['status'], values['timeout'], values['delivery_timeout'],
+            timeutils.utcnow()))
         return queries.Deployment(queries.insert(session, ctx, deployment_id,
                                                  values))
 
@@ -160,18 +214,23 @@ class Deployments(object):
         """Apply a PUT; a derived deployment gets a new config if needed.
 
         Only truthy values are applied, as in Heat, so a PUT never blanks a
-        field.
+        field; timeouts are applied when not None (0 removes a deadline).
+        Setting status IN_PROGRESS on a deployment that is not starts a new
+        attempt, as re-deriving its config does.
 
         :param changes: a subset of config_id, input_values, output_values,
-            action, status, status_reason, validated.
+            action, status, status_reason, timeout, delivery_timeout,
+            validated.
         :param if_match: generations the caller's copy may have (If-Match),
             or None to apply the change whatever the current one is.
         :raises heat_deploy.exception.PreconditionFailed: changed meanwhile.
         """
-        changes = {key: value for key, value in changes.items() if value}
+        changes = {key: value for key, value in changes.items()
+                   if value or (key in _TIMEOUTS and value is not None)}
         # The agents' status reports change none of these: they stay one
         # UPDATE, without reading the deployment first.
-        if not any(key in changes for key in derivation.DERIVED_FROM):
+        if (not any(key in changes for key in _READ_FIRST)
+                and changes.get('status') != signal_rules.IN_PROGRESS):
             return self._update(ctx, deployment_id, changes, if_match)
         current = self.get(ctx, deployment_id)
         if not derivation.needs_rederive(current, changes):
@@ -179,37 +238,146 @@ class Deployments(object):
                 # Naming the source or the derived config again keeps the
                 # derived one.
                 changes.pop('config_id', None)
-            return self._update(ctx, deployment_id, changes, if_match)
+            return self._update_read_first(ctx, deployment_id, changes,
+                                           if_match)
+        return self._new_derived_attempt(
+            ctx, current, changes, if_match, base_url,
+            action=changes.get('action') or current.action,
+            input_values=changes.get('input_values') or current.input_values)
+
+    def rerun(self, ctx, deployment_id, base_url):
+        """Run a derived deployment again: a new derived config (so the
+        agent runs it again), a new attempt and new deadlines.
+
+        :raises heat_deploy.exception.DeploymentStateConflict: the
+            deployment runs a config as it is, which only a PUT can change.
+        """
+        current = self.get(ctx, deployment_id)
+        if current.transport is None:
+            raise exception.DeploymentStateConflict(
+                reason='Deployment %s runs config %s as it is, so the service '
+                       'cannot make a new config to run it again; PUT a new '
+                       'config_id (with status IN_PROGRESS) instead.'
+                       % (deployment_id, current.config_id))
+        return self._new_derived_attempt(ctx, current, {}, None, base_url)
+
+    def _new_derived_attempt(self, ctx, current, changes, if_match, base_url,
+                             **info_changes):
         driver = self.drivers.get(current.transport)
         info = self._info(current, base_url=base_url,
-                          action=changes.get('action') or current.action,
-                          input_values=(changes.get('input_values')
-                                        or current.input_values))
+                          attempt=current.attempt + 1, **info_changes)
         manager.call_driver(driver, 'validate', ctx, info)
         inputs = manager.call_driver(driver, 'create_signal', ctx, info)
-        return self._rederive(ctx, deployment_id, changes,
-                              self._derivation(driver, inputs), if_match)
+        return self._rederive(ctx, current.id, changes,
+                              self._derivation(driver, inputs), if_match,
+                              current.attempt)
+
+    @engine.writer
+    def cancel(self, ctx, deployment_id):
+        """End an IN_PROGRESS deployment as FAILED "Deployment cancelled.".
+
+        Its config leaves the server's metadata until it runs again, and
+        later signals are refused.
+
+        :raises heat_deploy.exception.DeploymentStateConflict: it is not
+            IN_PROGRESS (a passed deadline counts as FAILED).
+        """
+        session = ctx.session
+        row = queries.fetch(session, ctx, deployment_id,
+                            self.stack_user_role, for_update=True)
+        now = timeutils.utcnow()
+        current = queries.Deployment(row, now)
+        if current.status != signal_rules.IN_PROGRESS:
+            raise exception.DeploymentStateConflict(
+                reason='Deployment %s is %s (%s); only an IN_PROGRESS '
+                       'deployment can be cancelled.'
+                       % (deployment_id, current.status,
+                          current.status_reason))
+        row.status = signal_rules.FAILED
+        row.status_reason = lifecycle.CANCELLED_REASON
+        row.ended_by = lifecycle.CANCELLED
+        row.ended_at = now
+        queries.save(session, row)
+        queries.touch_server(session, row)
+        LOG.info('Deployment %s cancelled', deployment_id)
+        return queries.Deployment(row, now)
 
     @engine.writer
     def _update(self, ctx, deployment_id, changes, if_match):
-        if 'config_id' in changes:
-            self._check_config(ctx.session, ctx, changes['config_id'])
         return queries.Deployment(queries.update(
             ctx.session, ctx, deployment_id, changes, self.stack_user_role,
             if_match=if_match))
 
     @engine.writer
-    def _rederive(self, ctx, deployment_id, changes, derivation_, if_match):
-        """Give a derived deployment a new config, replacing the old one.
+    def _update_read_first(self, ctx, deployment_id, changes, if_match):
+        """A PUT that depends on the current row: a new config, new
+        timeouts, or status IN_PROGRESS (a new attempt if it was not).
+        """
+        session = ctx.session
+        if 'config_id' in changes:
+            self._check_config(session, ctx, changes['config_id'])
+        row = queries.fetch(session, ctx, deployment_id,
+                            self.stack_user_role, for_update=True)
+        if if_match is not None and row.generation not in if_match:
+            raise queries.precondition_failed(row)
+        now = timeutils.utcnow()
+        queries.store_passed_deadline(session, row, now)
+        starts = (changes.get('status') == signal_rules.IN_PROGRESS
+                  and row.status != signal_rules.IN_PROGRESS)
+        if starts:
+            self._archive(session, row, now)
+        for key, value in changes.items():
+            setattr(row, key, value)
+        if starts:
+            self._start_attempt(row, now)
+        elif any(key in changes for key in _TIMEOUTS):
+            started = row.started_at or row.created_at
+            row.deadline_at = lifecycle.deadline(started, row.timeout)
+            row.delivery_deadline_at = lifecycle.deadline(
+                started, row.delivery_timeout)
+        if row.status != signal_rules.IN_PROGRESS and row.ended_at is None:
+            row.ended_at = now
+        queries.save(session, row)
+        if starts or 'config_id' in changes:
+            queries.touch_server(session, row)
+        return queries.Deployment(row, now)
+
+    def _archive(self, session, row, now):
+        """Keep the row's current attempt in the history; the row becomes
+        the next one.
+        """
+        attempt_queries.archive(session, row, now, self.keep_attempts)
+        row.attempt = row.attempt + 1
+
+    @staticmethod
+    def _start_attempt(row, now):
+        for key, value in lifecycle.new_attempt(
+                row.status, row.timeout, row.delivery_timeout, now).items():
+            setattr(row, key, value)
+
+    @engine.writer
+    def _rederive(self, ctx, deployment_id, changes, derivation_, if_match,
+                  attempt):
+        """Give a derived deployment a new config and a new attempt.
 
         The deployment is IN_PROGRESS again (COMPLETE for transports that do
         not report), unless the PUT itself sets a status.
+
+        :param attempt: the attempt the driver's new inputs follow; if
+            another attempt started meanwhile, they are stale.
         """
         session = ctx.session
         row = queries.fetch(session, ctx, deployment_id,
                             self.stack_user_role, for_update=True)
         if if_match is not None and row.generation not in if_match:
             raise queries.precondition_failed(row)
+        if row.attempt != attempt:
+            raise exception.DeploymentStateConflict(
+                reason='Deployment %s started another attempt meanwhile; '
+                       'fetch it again and retry.' % deployment_id)
+        now = timeutils.utcnow()
+        queries.store_passed_deadline(session, row, now)
+        self._archive(session, row, now)
         changes = dict(changes)
         old_config_id = row.config_id
         row.source_config_id = changes.pop('config_id', row.source_config_id)
@@ -220,13 +388,14 @@ class Deployments(object):
                                      or row.stack_user_project_id)
         for key, value in changes.items():
             setattr(row, key, value)
+        self._start_attempt(row, now)
         row.config_id = self._derive(session, ctx, row.source_config_id,
                                      row.input_values, row.server_id,
                                      row.action, derivation_)
         queries.save(session, row)
         config_queries.delete_derived(session, old_config_id)
         queries.touch_server(session, row)
-        return queries.Deployment(row)
+        return queries.Deployment(row, now)
 
     def delete(self, ctx, deployment_id, base_url):
         """Delete a deployment and what its transport set up for it."""
@@ -262,18 +431,21 @@ class Deployments(object):
             raise exception.DeploymentNotFound(deployment_id=deployment_id)
         return self._signal(ctx, deployment, driver, payload)
 
-    def signal_by_capability(self, deployment_id, payload):
+    def signal_by_capability(self, deployment_id, payload, attempt):
         """Apply a signal that came through a signed URL.
 
         The signed URL is the authorisation: the deployment is found
         whatever its project.
+
+        :param attempt: the attempt the URL was made for.
         """
         admin = context.get_admin_context()
         deployment = self.get(admin, deployment_id)
         return self._signal(admin, deployment,
-                            self.drivers.find(deployment.transport), payload)
+                            self.drivers.find(deployment.transport), payload,
+                            attempt)
 
-    def _signal(self, ctx, deployment, driver, payload):
+    def _signal(self, ctx, deployment, driver, payload, attempt=None):
         if driver is None:
             try:
                 details = base.payload_details(payload)
@@ -282,7 +454,12 @@ class Deployments(object):
         else:
             details = manager.call_driver(driver, 'parse_signal', ctx,
                                           self._info(deployment), payload)
-        result, after = self._apply_signal(ctx, deployment.id, details)
+        result, after, refusal = self._apply_signal(ctx, deployment.id,
+                                                    details, attempt)
+        if refusal is not None:
+            LOG.info('Signal for deployment %(id)s refused: %(reason)s',
+                     {'id': deployment.id, 'reason': refusal})
+            raise exception.SignalRefused(reason=refusal)
         if result is None:
             LOG.info('Signal for deployment %(id)s ignored: it is %(status)s',
                      {'id': deployment.id, 'status': deployment.status})
@@ -291,15 +468,39 @@ class Deployments(object):
         return result, after
 
     @engine.writer
-    def _apply_signal(self, ctx, deployment_id, details):
+    def _apply_signal(self, ctx, deployment_id, details, attempt=None):
         """Apply a server's signal with Heat's rules (see signal_rules).
 
-        The row is read with a locking read, so two concurrent signals are
-        applied one after the other and neither loses outputs.
+        The row is read with a locking read, so two concurrent signals (or
+        a signal and a cancel) are applied one after the other and neither
+        loses outputs. A signal for an attempt that ended otherwise (a
+        passed deadline, a cancel, a newer attempt) is refused; what it
+        carried is kept as that attempt's late_output_values.
+
+        :param attempt: the attempt the signal is for; None for the
+            current one.
+        :returns: (SignalResult or None if ignored, Deployment after,
+            the reason it was refused or None).
         """
         session = ctx.session
         row = queries.fetch(session, ctx, deployment_id,
                             self.stack_user_role, for_update=True)
+        now = timeutils.utcnow()
+        if attempt is not None and attempt < row.attempt:
+            reason = lifecycle.superseded_reason(row.attempt)
+            if not attempt_queries.keep_late_outputs(session, row.id,
+                                                     attempt, details):
+                reason += ' Attempt %d is no longer kept' % attempt
+            return None, queries.Deployment(row, now), (
+                lifecycle.refusal_reason(row.id, reason, attempt))
+        queries.store_passed_deadline(session, row, now)
+        if row.ended_by is not None:
+            row.late_output_values = dict(row.late_output_values or {},
+                                          **details)
+            queries.save(session, row)
+            return None, queries.Deployment(row, now), (
+                lifecycle.refusal_reason(row.id, row.status_reason,
+                                         row.attempt))
         config = config_queries.get(session, row.config_id)
         declared = (config.config or {}).get('outputs', [])
         result = signal_rules.apply(row.status, row.output_values, declared,
@@ -308,8 +509,56 @@ class Deployments(object):
             row.output_values = result.output_values
             row.status = result.status
             row.status_reason = result.status_reason
+            row.ended_at = now
             queries.save(session, row)
-        return result, queries.Deployment(row)
+        return result, queries.Deployment(row, now), None
+
+    # The worker
+
+    def sweep(self):
+        """Store every passed deadline as the deployment's end.
+
+        Several workers may sweep at once: each row is claimed with a
+        conditional UPDATE, so each transition happens exactly once.
+
+        :returns: the Deployments this sweep ended.
+        """
+        ended = []
+        for _batch in range(_SWEEP_BATCHES):
+            now = timeutils.utcnow()
+            candidates = self._passed_deadlines(
+                context.get_admin_context(), now)
+            for deployment_id, generation in candidates:
+                after = self._claim_passed_deadline(
+                    context.get_admin_context(), deployment_id, generation,
+                    now)
+                if after is not None:
+                    LOG.info('Deployment %(id)s: %(reason)s',
+                             {'id': after.id, 'reason': after.status_reason})
+                    ended.append(after)
+            if len(candidates) < SWEEP_BATCH:
+                break
+        return ended
+
+    @engine.reader
+    def _passed_deadlines(self, ctx, now):
+        return queries.passed_deadlines(ctx.session, now, SWEEP_BATCH)
+
+    @engine.writer
+    def _claim_passed_deadline(self, ctx, deployment_id, generation, now):
+        row = queries.claim_passed_deadline(ctx.session, deployment_id,
+                                            generation, now)
+        return None if row is None else queries.Deployment(row, now)
+
+    @engine.writer
+    def purge_attempts(self, ctx, before):
+        """Delete earlier attempts that ended before ``before`` (naive UTC).
+
+        Never a deployment, never its current attempt.
+
+        :returns: how many were deleted.
+        """
+        return attempt_queries.purge(ctx.session, before)
 
     # Helpers
 
@@ -356,7 +605,7 @@ class Deployments(object):
                   else vars(deployment))
         values = {name: fields.get(name) for name in (
             'id', 'tenant', 'server_id', 'action', 'input_values',
-            'stack_user_project_id', 'transport')}
+            'stack_user_project_id', 'transport', 'attempt')}
         values['base_url'] = None
         values.update(overrides)
         return base.DeploymentInfo(**values)

@@ -17,6 +17,8 @@ polls this service, and what the server gets there: its deployments'
 configs, with an ETag and a Last-Modified that change whenever they do.
 """
 
+from oslo_utils import timeutils
+
 from heat_deploy import capability
 from heat_deploy.db import engine
 from heat_deploy.db import server_metadata as queries
@@ -92,13 +94,28 @@ class Servers(object):
                 reason='The metadata URL\'s signature is not valid.')
         return MetadataState(row)
 
-    @engine.reader
     def configs(self, ctx, tenant, server_id):
         """The config rows the metadata URL serves: the project's
         deployments of the server.
+
+        Serving them is the server fetching its deployments: their current
+        attempts count as delivered.
         """
+        configs, all_delivered = self._configs(ctx, tenant, server_id)
+        if not all_delivered:
+            self._mark_delivered(ctx, tenant, server_id,
+                                 [row.id for row in configs])
+        return configs
+
+    @engine.reader
+    def _configs(self, ctx, tenant, server_id):
         return deployment_queries.server_configs(ctx.session, server_id,
                                                  tenant=tenant)
+
+    @engine.writer
+    def _mark_delivered(self, ctx, tenant, server_id, config_ids):
+        deployment_queries.mark_delivered(ctx.session, server_id, config_ids,
+                                          timeutils.utcnow(), tenant=tenant)
 
     def settings(self, base_url, tenant, server_id, state):
         """The os-collect-config settings the metadata document repeats."""

@@ -25,6 +25,8 @@ DELETE = PREFIX % 'delete'
 METADATA = PREFIX % 'metadata'
 SIGNAL = PREFIX % 'signal'
 REVOKE_METADATA_URL = PREFIX % 'revoke_metadata_url'
+CANCEL = PREFIX % 'cancel'
+RERUN = PREFIX % 'rerun'
 
 _PATH = '/v1/{tenant_id}/software_deployments'
 _ITEM_PATH = _PATH + '/{deployment_id}'
@@ -40,8 +42,9 @@ rules = [
         operations=[{'path': _PATH, 'method': 'POST'}]),
     policy.DocumentedRuleDefault(
         name=SHOW, check_str=base.PROJECT_READER, scope_types=['project'],
-        description='Show deployment details.',
-        operations=[{'path': _ITEM_PATH, 'method': 'GET'}]),
+        description='Show deployment details, and its attempts.',
+        operations=[{'path': _ITEM_PATH, 'method': 'GET'},
+                    {'path': _ITEM_PATH + '/attempts', 'method': 'GET'}]),
     policy.DocumentedRuleDefault(
         name=UPDATE, check_str=base.PROJECT_MEMBER, scope_types=['project'],
         description='Update deployment: status and outputs reported by '
@@ -73,6 +76,15 @@ rules = [
         operations=[{'path': '/v1/{tenant_id}/servers/{server_id}/'
                              'os-collect-config',
                      'method': 'DELETE'}]),
+    policy.DocumentedRuleDefault(
+        name=CANCEL, check_str=base.PROJECT_MEMBER, scope_types=['project'],
+        description='Cancel an IN_PROGRESS deployment.',
+        operations=[{'path': _ITEM_PATH + '/actions', 'method': 'POST'}]),
+    policy.DocumentedRuleDefault(
+        name=RERUN, check_str=base.PROJECT_MEMBER, scope_types=['project'],
+        description='Run a deployment with a service-derived config again, '
+                    'as a new attempt.',
+        operations=[{'path': _ITEM_PATH + '/actions', 'method': 'POST'}]),
 ]
 
 

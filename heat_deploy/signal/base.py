@@ -70,10 +70,12 @@ class DeploymentInfo(object):
     :ivar stack_user_project_id: project of the deployment's stack user.
     :ivar transport: the transport name.
     :ivar base_url: absolute URL of this API (for URLs handed to servers).
+    :ivar attempt: the number of the attempt the signal is set up for
+        (signals for an earlier attempt are refused).
     """
 
     def __init__(self, id, tenant, server_id, action, input_values,
-                 stack_user_project_id, transport, base_url):
+                 stack_user_project_id, transport, base_url, attempt=None):
         self.id = id
         self.tenant = tenant
         self.server_id = server_id
@@ -82,6 +84,7 @@ class DeploymentInfo(object):
         self.stack_user_project_id = stack_user_project_id
         self.transport = transport
         self.base_url = base_url
+        self.attempt = attempt
 
 
 def payload_details(payload):

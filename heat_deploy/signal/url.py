@@ -15,7 +15,7 @@
 In Heat these are a pre-signed EC2 URL of heat-api-cfn (POST) and a Swift
 temporary URL (PUT). heat_deploy serves both itself: the derived config gets
 ``deploy_signal_id`` (an HMAC-signed URL of this service, bound to the
-deployment and the method, expiring after [signal] url_ttl) and
+deployment, the method and the attempt, expiring after [signal] url_ttl) and
 ``deploy_signal_verb``, which is exactly what heat-config-notify uses.
 """
 
@@ -42,7 +42,7 @@ class URLSignalDriver(base.SignalDriver):
     def create_signal(self, context, deployment):
         url = capability.signal_url(
             self.signer, deployment.base_url, deployment.id, self.verb,
-            self.conf.signal.url_ttl)
+            self.conf.signal.url_ttl, attempt=deployment.attempt or 1)
         return [
             base.string_input(
                 'deploy_signal_id', url,

@@ -38,6 +38,7 @@ REQUEST_SCHEMAS = (
     software_configs.CREATE,
     software_deployments.CREATE,
     software_deployments.UPDATE,
+    software_deployments.ACTION,
     signals.SIGNAL,
     signals.RESOURCE_SIGNAL,
     validate.VALIDATE,

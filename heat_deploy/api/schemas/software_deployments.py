@@ -12,14 +12,15 @@
 
 """Schemas of /v1/{tenant_id}/software_deployments and what servers read.
 
-Requests: ``CREATE`` (POST) and ``UPDATE`` (PUT). A null field is an
+Requests: ``CREATE`` (POST), ``UPDATE`` (PUT) and ``ACTION`` (cancel or
+rerun). A null field is an
 absent one; unknown fields are ignored, as in Heat. What stays in code:
 the create defaults (action INIT or CREATE, status COMPLETE, reason ""),
 PUT's rule that empty values change nothing, and the transport named by
 ``signal_transport`` or the ``deploy_signal_transport`` input value (the
 create controller's requested transport, whose error is ``Invalid``).
 
-Responses: ``SOFTWARE_DEPLOYMENT`` in ``SHOW`` and ``INDEX``;
+Responses: ``SOFTWARE_DEPLOYMENT`` in ``SHOW`` and ``INDEX``; ``ATTEMPTS``;
 ``METADATA`` (the metadata view); ``OS_COLLECT_CONFIG`` (what a server's
 user data needs); ``AGENT_METADATA`` (the signed metadata URL);
 ``SIGNAL_RESULT`` (the answer to a signal URL or a resource signal).
@@ -27,8 +28,26 @@ user data needs); ``AGENT_METADATA`` (the signed metadata URL);
 
 from heat_deploy.api.schemas import common
 from heat_deploy.api.schemas import software_configs
+from heat_deploy.conf import deployment as deployment_conf
 
 _STATUS_REASON = common.nullable(common.TEXT)
+
+
+def _seconds(description):
+    return common.nullable({
+        'type': 'integer', 'minimum': 0,
+        'maximum': deployment_conf.MAX_TIMEOUT, 'description': description})
+
+
+_TIMEOUT = _seconds(
+    'Seconds the deployment may stay IN_PROGRESS before it is FAILED; 0 '
+    'means no deadline. Absent or null on create: [deployment] '
+    'default_timeout for a deployment with a derived config, else none.')
+_DELIVERY_TIMEOUT = _seconds(
+    'Seconds within which the server must fetch the deployment before it '
+    'is FAILED; 0 means no deadline. Absent or null on create: '
+    '[deployment] default_delivery_timeout for a deployment with a '
+    'derived config, else none.')
 
 # POST /v1/{tenant_id}/software_deployments.
 CREATE = {
@@ -57,6 +76,8 @@ CREATE = {
                 'same.'))),
             'heat_deploy.api.controllers.v1.software_deployments'
             '._requested_transport'),
+        'timeout': _TIMEOUT,
+        'delivery_timeout': _DELIVERY_TIMEOUT,
     },
 }
 
@@ -72,6 +93,36 @@ UPDATE = {
         'action': common.nullable(common.NAME),
         'status': common.nullable(common.STATUS),
         'status_reason': _STATUS_REASON,
+        'timeout': dict(_TIMEOUT, description=(
+            'Replaces the current attempt\'s timeout, counted from its '
+            'start; 0 removes the deadline.')),
+        'delivery_timeout': dict(_DELIVERY_TIMEOUT, description=(
+            'Replaces the current attempt\'s delivery timeout, counted '
+            'from its start; 0 removes the deadline.')),
+    },
+}
+
+# POST .../software_deployments/{deployment_id}/actions: one action.
+_NO_ARGUMENTS = {'type': 'object', 'additionalProperties': False,
+                 'maxProperties': 0}
+ACTION = {
+    'type': 'object',
+    'minProperties': 1,
+    'maxProperties': 1,
+    'properties': {
+        'cancel': dict(_NO_ARGUMENTS, description=(
+            'End an IN_PROGRESS deployment as FAILED "Deployment '
+            'cancelled."')),
+        'rerun': dict(_NO_ARGUMENTS, description=(
+            'Run a deployment with a service-derived config again: a new '
+            'derived config, a new attempt, new deadlines.')),
+    },
+    'additionalProperties': False,
+    common.ERROR_MESSAGES: {
+        'minProperties': 'The request body must name one action: cancel '
+                         'or rerun.',
+        'maxProperties': 'The request body must name exactly one action '
+                         '(cancel or rerun).',
     },
 }
 
@@ -79,7 +130,8 @@ SOFTWARE_DEPLOYMENT = {
     'type': 'object',
     'required': ['id', 'config_id', 'server_id', 'input_values',
                  'output_values', 'action', 'status', 'status_reason',
-                 'creation_time'],
+                 'creation_time', 'timeout', 'delivery_timeout',
+                 'deadline_time', 'delivered_time'],
     'properties': {
         'id': common.ID,
         'config_id': common.ID,
@@ -92,7 +144,56 @@ SOFTWARE_DEPLOYMENT = {
         'creation_time': common.TIMESTAMP,
         'updated_time': dict(common.TIMESTAMP, description=(
             'Left out until the first update, as in Heat.')),
+        'timeout': {'type': 'integer', 'minimum': 0, 'description': (
+            'Seconds the current attempt may stay IN_PROGRESS; 0 for no '
+            'deadline.')},
+        'delivery_timeout': {'type': 'integer', 'minimum': 0,
+                             'description': (
+                                 'Seconds within which the server must '
+                                 'fetch the current attempt; 0 for no '
+                                 'deadline.')},
+        'deadline_time': common.nullable(dict(common.TIMESTAMP, description=(
+            'The next deadline of the current attempt; null when it has '
+            'none.'))),
+        'delivered_time': common.nullable(dict(
+            common.TIMESTAMP, description=(
+                'When the server first fetched the current attempt\'s '
+                'config; null until then.'))),
     },
+    'additionalProperties': False,
+}
+
+ATTEMPT = {
+    'type': 'object',
+    'required': ['number', 'config_id', 'action', 'status', 'status_reason',
+                 'output_values', 'start_time', 'delivered_time',
+                 'end_time'],
+    'properties': {
+        'number': {'type': 'integer', 'minimum': 1},
+        'config_id': dict(common.ID, description=(
+            'The config the attempt ran; an earlier attempt\'s derived '
+            'config no longer exists.')),
+        'action': common.NAME,
+        'status': common.STATUS,
+        'status_reason': common.TEXT,
+        'output_values': common.nullable(common.OBJECT),
+        'start_time': common.TIMESTAMP,
+        'delivered_time': common.nullable(common.TIMESTAMP),
+        'end_time': common.nullable(dict(common.TIMESTAMP, description=(
+            'Null while the attempt is IN_PROGRESS.'))),
+        'late_output_values': dict(common.OBJECT, description=(
+            'What signals refused after the attempt ended (deadline, '
+            'cancel, a newer attempt) carried; present only when one '
+            'came.')),
+    },
+    'additionalProperties': False,
+}
+
+# GET .../software_deployments/{deployment_id}/attempts: newest first.
+ATTEMPTS = {
+    'type': 'object',
+    'required': ['attempts'],
+    'properties': {'attempts': {'type': 'array', 'items': ATTEMPT}},
     'additionalProperties': False,
 }
 

@@ -44,7 +44,8 @@ CONFIG_KEYS = {'id', 'name', 'group', 'config', 'inputs', 'outputs',
 CONFIG_SUMMARY_KEYS = {'id', 'name', 'group', 'creation_time'}
 DEPLOYMENT_KEYS = {'id', 'config_id', 'server_id', 'input_values',
                    'output_values', 'action', 'status', 'status_reason',
-                   'creation_time'}
+                   'creation_time', 'timeout', 'delivery_timeout',
+                   'deadline_time', 'delivered_time'}
 
 SCRIPT = '#!/bin/sh\necho "Writing to /tmp/$bar"\necho $foo > /tmp/$bar\n'
 INPUTS = [

@@ -30,11 +30,19 @@ TRANSPORT_INPUT = 'deploy_signal_transport'
 
 
 def _fields(doc, names):
-    """The named fields of a validated body; None where absent."""
-    return {name: doc.get(name) for name in names}
+    """The named fields of a validated body; None where absent.
+
+    Timeouts are ints (JSON Schema's integer also admits 60.0).
+    """
+    fields = {name: doc.get(name) for name in names}
+    for name in ('timeout', 'delivery_timeout'):
+        if fields.get(name) is not None:
+            fields[name] = int(fields[name])
+    return fields
 
 
-_COMMON = ('config_id', 'input_values', 'action', 'status', 'status_reason')
+_COMMON = ('config_id', 'input_values', 'action', 'status', 'status_reason',
+           'timeout', 'delivery_timeout')
 
 
 def _requested_transport(doc, input_values):
@@ -115,12 +123,60 @@ class SignalController(object):
         return _respond(after)
 
 
+class ActionsController(object):
+    """POST .../software_deployments/{deployment_id}/actions."""
+
+    def __init__(self, deployment_id):
+        self.deployment_id = deployment_id
+
+    @pecan.expose(generic=True, template='json')
+    def index(self, *args, **kwargs):
+        raise webob.exc.HTTPMethodNotAllowed()
+
+    @index.when(method='POST', template='json')
+    def post(self):
+        doc = validation.validate(schemas.ACTION,
+                                  body.json_object(pecan.request))
+        if 'cancel' in doc:
+            common.authorize(policies.CANCEL)
+            after = _deployments().cancel(common.context(),
+                                          self.deployment_id)
+        else:
+            common.authorize(policies.RERUN)
+            after = _deployments().rerun(common.context(),
+                                         self.deployment_id,
+                                         common.base_url())
+        return _respond(after)
+
+
+class AttemptsController(object):
+    """GET .../software_deployments/{deployment_id}/attempts."""
+
+    def __init__(self, deployment_id):
+        self.deployment_id = deployment_id
+
+    @pecan.expose(generic=True, template='json')
+    def index(self, *args, **kwargs):
+        raise webob.exc.HTTPMethodNotAllowed()
+
+    @index.when(method='GET', template='json')
+    def get_all(self):
+        common.authorize(policies.SHOW)
+        return {'attempts': [
+            views.attempt(number, item) for number, item in
+            _deployments().attempts(common.context(), self.deployment_id)]}
+
+
 class SoftwareDeploymentController(object):
-    """One deployment: show, update (how servers report), delete."""
+    """One deployment: show, update (how servers report), delete; its
+    actions and attempts.
+    """
 
     def __init__(self, deployment_id):
         self.deployment_id = deployment_id
         self.signal = SignalController(deployment_id)
+        self.actions = ActionsController(deployment_id)
+        self.attempts = AttemptsController(deployment_id)
 
     @pecan.expose(generic=True, template='json')
     def index(self, *args, **kwargs):

@@ -316,8 +316,33 @@ class TestSchemas(testtools.TestCase):
                           validation.compile_schema(schema))
 
     def test_request_schemas_never_forbid_unknown_fields(self):
+        # An action body's key is the action's name, not a field: an
+        # unknown one is an error.
         for schema in schemas.REQUEST_SCHEMAS:
-            self.assertNotIn('additionalProperties', schema)
+            if schema is not deployments.ACTION:
+                self.assertNotIn('additionalProperties', schema)
+
+    def test_an_action_body_names_exactly_one_known_action(self):
+        validation.validate(deployments.ACTION, {'cancel': {}})
+        validation.validate(deployments.ACTION, {'rerun': {}})
+        for doc, message in (
+                ({}, 'The request body must name one action: cancel or '
+                     'rerun.'),
+                ({'cancel': {}, 'rerun': {}},
+                 'The request body must name exactly one action (cancel '
+                 'or rerun).'),
+                ({'restart': {}}, 'The request body does not take the '
+                                  'key(s) "restart"; it takes cancel, '
+                                  'rerun.'),
+                ({'cancel': None}, 'The field "cancel" must be a JSON '
+                                   'object, not a JSON null.'),
+                ({'cancel': {'force': True}},
+                 'The field "cancel" does not take the key(s) "force"; it '
+                 'takes none.')):
+            err = self.assertRaises(validation.InvalidBody,
+                                    validation.validate, deployments.ACTION,
+                                    doc)
+            self.assertEqual(message, str(err))
 
     def test_what_today_s_clients_send_is_valid(self):
         validation.validate(configs.CREATE, {

@@ -194,11 +194,11 @@ class TestDeployments(test_base.OperationsTestCase):
         created = self.deployments.create(
             self.ctx, _values(self.config.id), 'CFN_SIGNAL', BASE_URL)
         result, after = self.deployments.signal_by_capability(
-            created.id, {'out': 'x', 'deploy_status_code': 0})
+            created.id, {'out': 'x', 'deploy_status_code': 0}, 1)
         self.assertEqual('COMPLETE', after.status)
         self.assertEqual('x', after.output_values['out'])
         result, again = self.deployments.signal_by_capability(
-            created.id, {'out': 'y'})
+            created.id, {'out': 'y'}, 1)
         self.assertIsNone(result)
         self.assertEqual('x', again.output_values['out'])
 
