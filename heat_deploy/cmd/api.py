@@ -32,6 +32,7 @@ from heat_deploy.conf import api as api_conf
 from heat_deploy.db import engine as db_engine
 from heat_deploy.db import migration
 from heat_deploy import service
+from heat_deploy import worker
 
 LOG = logging.getLogger(__name__)
 
@@ -43,7 +44,8 @@ CLI_OPTS = [
         'dev', default=False,
         help='Development mode: unless the configuration files say '
              'otherwise, use SQLite in ./%s, noauth and a signing key kept '
-             'in ./%s, and migrate the schema before serving.'
+             'in ./%s, migrate the schema before serving, and run the '
+             'worker\'s sweep of passed deadlines in-process.'
              % (DEV_DATABASE, DEV_SIGNING_KEY_FILE)),
 ]
 
@@ -111,6 +113,10 @@ def main(argv=None):
     except OSError as err:
         return _refuse('Cannot listen on %s port %d: %s'
                        % (conf.api.bind_host, conf.api.bind_port, err))
+    if conf.dev:
+        # The embedded default needs no heat-deploy-worker.
+        worker.Sweeper(worker.make_deployments(conf),
+                       conf.deployment.sweep_interval).start_thread()
     host, port = server.server_address[:2]
     url = 'http://%s:%d/' % (host if ':' not in host else '[%s]' % host,
                              port)

@@ -12,17 +12,22 @@
 
 """heat-deploy-manage: database schema management and configuration checks."""
 
+import argparse
+import datetime
 import secrets
 import sys
 
 from cryptography import fernet
 from oslo_config import cfg
 from oslo_config import generator
+from oslo_utils import timeutils
 
 from heat_deploy import checks
+from heat_deploy import context
 from heat_deploy.conf import opts
 from heat_deploy.db import engine as db_engine
 from heat_deploy.db import migration
+from heat_deploy.operations import deployments
 from heat_deploy import service
 
 
@@ -49,6 +54,35 @@ def do_check(conf):
     for title, result in results:
         print('%-7s  %s: %s' % (result.code, title, result.line()))
     return checks.exit_code(results)
+
+
+def do_purge(conf):
+    """Delete attempts that ended more than --older-than days ago."""
+    db_engine.configure(conf)
+    before = timeutils.utcnow() - datetime.timedelta(
+        days=conf.command.older_than)
+    removed = deployments.purge_attempts(context.get_admin_context(),
+                                         before)
+    print('Removed %d attempt(s) that ended before %s.'
+          % (removed, before.strftime('%Y-%m-%dT%H:%M:%SZ')))
+
+
+def _purge_arguments(parser):
+    parser.add_argument(
+        '--older-than', type=_days, required=True, metavar='DAYS',
+        help='Delete earlier attempts (never a deployment, never its '
+             'current attempt) that ended more than DAYS days ago.')
+
+
+def _days(text):
+    try:
+        days = float(text)
+    except ValueError:
+        days = -1
+    if not 0 <= days <= 36500:
+        raise argparse.ArgumentTypeError(
+            'DAYS must be a number of days from 0 to 36500, not %r' % text)
+    return days
 
 
 def do_keys_generate(conf):
@@ -83,6 +117,9 @@ COMMANDS = {
               'Prints one line per check (OK, WARNING or FAILURE, with a '
               'hint); exits 0 when all are OK, 1 with warnings only, 2 '
               'with a failure.', do_check),
+    'purge': ('Delete old records: earlier attempts of deployments that '
+              'ended more than --older-than DAYS days ago. Prints how many '
+              'it removed.', do_purge, _purge_arguments),
     'keys': ('Key material.', {
         'generate': ('Print a [signal] section with a new signing key and '
                      'a new encryption key, to append to the configuration '
@@ -97,8 +134,10 @@ COMMANDS = {
 
 
 def _add_commands(subparsers):
-    for name, (help_text, action) in COMMANDS.items():
+    for name, (help_text, action, *arguments) in COMMANDS.items():
         parser = subparsers.add_parser(name, help=help_text)
+        for add_arguments in arguments:
+            add_arguments(parser)
         if callable(action):
             parser.set_defaults(func=action)
             continue

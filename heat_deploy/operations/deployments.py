@@ -550,16 +550,6 @@ class Deployments(object):
                                             generation, now)
         return None if row is None else queries.Deployment(row, now)
 
-    @engine.writer
-    def purge_attempts(self, ctx, before):
-        """Delete earlier attempts that ended before ``before`` (naive UTC).
-
-        Never a deployment, never its current attempt.
-
-        :returns: how many were deleted.
-        """
-        return attempt_queries.purge(ctx.session, before)
-
     # Helpers
 
     def _check_config(self, session, ctx, config_id):
@@ -618,3 +608,15 @@ class Deployments(object):
             LOG.exception('Signal transport %(name)s could not clean up '
                           'deployment %(id)s',
                           {'name': driver.name, 'id': info.id})
+
+
+@engine.writer
+def purge_attempts(ctx, before):
+    """Delete earlier attempts that ended before ``before`` (naive UTC).
+
+    Never a deployment, never its current attempt (which is the
+    deployment's own row).
+
+    :returns: how many were deleted.
+    """
+    return attempt_queries.purge(ctx.session, before)

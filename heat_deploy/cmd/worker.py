@@ -1,0 +1,68 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""heat-deploy-worker: the background process of heat_deploy.
+
+Every [deployment] sweep_interval seconds it stores passed deadlines as
+FAILED deployments. Run one or more, on any hosts, beside the API: each
+transition is claimed by one of them only.
+"""
+
+import signal
+import sys
+
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from heat_deploy import checks
+from heat_deploy.db import engine as db_engine
+from heat_deploy import service
+from heat_deploy import worker
+
+LOG = logging.getLogger(__name__)
+
+CLI_OPTS = [
+    cfg.BoolOpt('once', default=False,
+                help='Sweep once and exit (for cron or a test) instead of '
+                     'every [deployment] sweep_interval seconds.'),
+]
+
+
+def main(argv=None):
+    conf = service.make_conf()
+    conf.register_cli_opts(CLI_OPTS)
+    try:
+        conf = service.prepare_service(
+            sys.argv[1:] if argv is None else argv, conf=conf)
+        db_engine.configure(conf)
+        sweeper = worker.Sweeper(worker.make_deployments(conf),
+                                 conf.deployment.sweep_interval)
+    except Exception as err:
+        print('heat-deploy-worker: %s' % checks.one_line(err),
+              file=sys.stderr)
+        return 1
+    if conf.once:
+        try:
+            ended = sweeper.deployments.sweep()
+        except Exception as err:
+            print('heat-deploy-worker: %s' % checks.one_line(err),
+                  file=sys.stderr)
+            return 1
+        print('Stored %d passed deadline(s).' % len(ended))
+        return 0
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_args: sweeper.stop())
+    LOG.info('heat-deploy-worker sweeping every %d s',
+             conf.deployment.sweep_interval)
+    sweeper.run()
+    LOG.info('heat-deploy-worker stopped')
+    return 0
