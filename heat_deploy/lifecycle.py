@@ -22,7 +22,11 @@ the worker has stored it yet.
 
 import datetime
 
-from heat_deploy.operations import signal_rules
+# A deployment's statuses, as Heat names them.
+IN_PROGRESS = 'IN_PROGRESS'
+COMPLETE = 'COMPLETE'
+FAILED = 'FAILED'
+STATUSES = (IN_PROGRESS, COMPLETE, FAILED)
 
 # Values of ended_by: how the service ended an attempt.
 TIMED_OUT = 'timeout'
@@ -75,7 +79,7 @@ def passed_deadline(item, now):
         delivered_at.
     :returns: the first deadline that passed as an Ending, or None.
     """
-    if item.status != signal_rules.IN_PROGRESS:
+    if item.status != IN_PROGRESS:
         return None
     passed = []
     if (item.delivery_deadline_at is not None
@@ -116,7 +120,7 @@ def new_attempt(status, timeout, delivery_timeout, now):
         'deadline_at': deadline(now, timeout),
         'delivery_deadline_at': deadline(now, delivery_timeout),
         'delivered_at': None,
-        'ended_at': None if status == signal_rules.IN_PROGRESS else now,
+        'ended_at': None if status == IN_PROGRESS else now,
         'ended_by': None,
         'late_output_values': None,
     }

@@ -23,8 +23,8 @@ from oslo_config import generator
 from oslo_utils import timeutils
 
 from heat_deploy import checks
-from heat_deploy import context
 from heat_deploy.conf import opts
+from heat_deploy import context
 from heat_deploy.db import engine as db_engine
 from heat_deploy.db import migration
 from heat_deploy.operations import deployments

@@ -22,7 +22,6 @@ import sqlalchemy as sa
 
 from heat_deploy.db import models
 from heat_deploy import lifecycle
-from heat_deploy.operations import signal_rules
 
 Model = models.SoftwareDeploymentAttempt
 
@@ -37,8 +36,8 @@ def archive(session, row, now, keep):
     :param row: the deployment row, locked, any passed deadline stored.
     """
     status, reason = row.status, row.status_reason
-    if status == signal_rules.IN_PROGRESS:
-        status = signal_rules.FAILED
+    if status == lifecycle.IN_PROGRESS:
+        status = lifecycle.FAILED
         reason = lifecycle.superseded_reason(row.attempt + 1)
     session.add(Model(
         deployment_id=row.id, number=row.attempt, config_id=row.config_id,

@@ -33,7 +33,6 @@ from heat_deploy.db import quota
 from heat_deploy.db import server_metadata
 from heat_deploy import exception
 from heat_deploy import lifecycle
-from heat_deploy.operations import signal_rules
 
 Model = models.SoftwareDeployment
 Config = models.SoftwareConfig
@@ -66,7 +65,7 @@ class Deployment(object):
         ending = lifecycle.passed_deadline(self, now or timeutils.utcnow())
         if ending is not None:
             _end(self, ending)
-        if self.status == signal_rules.IN_PROGRESS:
+        if self.status == lifecycle.IN_PROGRESS:
             self.deadline_time = lifecycle.next_deadline(self)
         elif self.ended_by in lifecycle.DEADLINES:
             self.deadline_time = self.ended_at
@@ -75,7 +74,7 @@ class Deployment(object):
 
 
 def _end(item, ending):
-    item.status = signal_rules.FAILED
+    item.status = lifecycle.FAILED
     item.status_reason = ending.reason
     item.ended_by = ending.ended_by
     item.ended_at = ending.time
@@ -119,7 +118,7 @@ def deadline_passed(now):
     The same rule as heat_deploy.lifecycle.passed_deadline.
     """
     return sa.and_(
-        Model.status == signal_rules.IN_PROGRESS,
+        Model.status == lifecycle.IN_PROGRESS,
         sa.or_(
             sa.and_(Model.deadline_at.is_not(None),
                     Model.deadline_at <= now),
@@ -130,9 +129,9 @@ def deadline_passed(now):
 
 def _status_is(status, now):
     """SQL: the deployment's status as views show it is ``status``."""
-    if status == signal_rules.IN_PROGRESS:
+    if status == lifecycle.IN_PROGRESS:
         return sa.and_(Model.status == status, sa.not_(deadline_passed(now)))
-    if status == signal_rules.FAILED:
+    if status == lifecycle.FAILED:
         return sa.or_(Model.status == status, deadline_passed(now))
     return Model.status == status
 
@@ -175,8 +174,8 @@ def claim_passed_deadline(session, deployment_id, generation, now):
     claimed = session.execute(
         sa.update(Model).where(
             Model.id == deployment_id, Model.generation == generation,
-            Model.status == signal_rules.IN_PROGRESS).values(
-            status=signal_rules.FAILED, status_reason=ending.reason,
+            Model.status == lifecycle.IN_PROGRESS).values(
+            status=lifecycle.FAILED, status_reason=ending.reason,
             ended_by=ending.ended_by, ended_at=ending.time, updated_at=now,
             generation=Model.generation + 1).execution_options(
             synchronize_session=False)).rowcount
@@ -202,7 +201,7 @@ def mark_delivered(session, server_id, config_ids, now, tenant=None,
     session.execute(sa.update(Model).where(
         owner, Model.server_id == server_id,
         Model.config_id.in_(config_ids),
-        Model.status == signal_rules.IN_PROGRESS,
+        Model.status == lifecycle.IN_PROGRESS,
         Model.delivered_at.is_(None)).values(delivered_at=now)
         .execution_options(synchronize_session=False))
 
@@ -258,7 +257,7 @@ def update(session, ctx, deployment_id, values, stack_user_role,
     """
     now = timeutils.utcnow()
     values = dict(values, updated_at=now, generation=Model.generation + 1)
-    if values.get('status') in (signal_rules.COMPLETE, signal_rules.FAILED):
+    if values.get('status') in (lifecycle.COMPLETE, lifecycle.FAILED):
         values['ended_at'] = sa.func.coalesce(Model.ended_at, now)
     statement = sa.update(Model).where(
         Model.id == deployment_id,
@@ -381,5 +380,5 @@ def server_configs(session, server_id, ctx=None, stack_user_role=None,
     configs.sort(key=lambda row: (row.name is not None, row.name or '',
                                   row.id))
     return configs, all(delivered is not None
-                        or status != signal_rules.IN_PROGRESS
+                        or status != lifecycle.IN_PROGRESS
                         for _row, status, delivered in found)

@@ -16,10 +16,12 @@ Pure functions, no database: the transports and the API feed them the
 deployment as stored and the signal's details, and persist what they return.
 """
 
-IN_PROGRESS = 'IN_PROGRESS'
-COMPLETE = 'COMPLETE'
-FAILED = 'FAILED'
-STATUSES = (IN_PROGRESS, COMPLETE, FAILED)
+from heat_deploy import lifecycle
+
+IN_PROGRESS = lifecycle.IN_PROGRESS
+COMPLETE = lifecycle.COMPLETE
+FAILED = lifecycle.FAILED
+STATUSES = lifecycle.STATUSES
 
 OUTPUTS_RECEIVED = 'Outputs received'
 # Keys every agent sends; always recorded, null when absent.

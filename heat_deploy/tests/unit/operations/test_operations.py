@@ -13,15 +13,19 @@
 """The operations layer, called as the controllers call it."""
 
 import datetime
+from urllib import parse
 
 from oslo_utils import timeutils
 
 from oslo_db import exception as db_exc
 
 from heat_deploy import capability
+from heat_deploy import context
+from heat_deploy.db import engine
 from heat_deploy.db import software_deployments as queries
 from heat_deploy import exception
 from heat_deploy.operations import configs
+from heat_deploy.operations import deployments
 from heat_deploy.signal import base
 from heat_deploy.signal import manager
 from heat_deploy.tests.unit.operations import base as test_base
@@ -274,3 +278,155 @@ class TestServers(test_base.OperationsTestCase):
                           self.state.servers.check_url, self.ctx,
                           self.project, 'new',
                           {'generation': '0', 'signature': signature})
+
+
+class TestLifecycle(test_base.OperationsTestCase):
+    """Deadlines, cancel, re-run and attempts, without HTTP."""
+
+    overrides = {('deployment', 'max_attempts_kept'): 3}
+
+    def setUp(self):
+        super().setUp()
+        self.config = self.state.configs.create(
+            self.ctx, 'c', 'script', configs.build_document(
+                config='echo hi', outputs=[{'name': 'out'}]))
+        self.deployments = self.state.deployments
+
+    def _derived(self, **fields):
+        return self.deployments.create(
+            self.ctx, _values(self.config.id, **fields), 'CFN_SIGNAL',
+            BASE_URL)
+
+    def _expire(self, deployment_id):
+        """Move the current attempt's start (and deadlines) an hour back."""
+        def back(value):
+            return value and value - datetime.timedelta(hours=1)
+        session_ctx = self.context()
+
+        @engine.writer
+        def move(ctx):
+            row = queries.fetch(ctx.session, ctx, deployment_id, None)
+            row.started_at = back(row.started_at)
+            row.deadline_at = back(row.deadline_at)
+            row.delivery_deadline_at = back(row.delivery_deadline_at)
+        move(session_ctx)
+
+    def _url_attempt(self, deployment):
+        config = self.state.configs.show(self.ctx, deployment.config_id)
+        url = {item['name']: item.get('value') for item in
+               config.config['inputs']}['deploy_signal_id']
+        return capability.check_signal(
+            self.state.signer, 'POST', deployment.id,
+            dict(parse.parse_qsl(parse.urlsplit(url).query)))
+
+    def test_defaults_apply_to_derived_deployments_only(self):
+        derived = self._derived()
+        self.assertEqual((3600, 0), (derived.timeout,
+                                     derived.delivery_timeout))
+        self.assertEqual(derived.started_at + datetime.timedelta(hours=1),
+                         derived.deadline_time)
+        plain = self.deployments.create(
+            self.ctx, _values(self.config.id, status='IN_PROGRESS'), None,
+            BASE_URL)
+        self.assertEqual((0, 0, None), (plain.timeout, plain.delivery_timeout,
+                                        plain.deadline_time))
+
+    def test_a_passed_deadline_shows_at_once_and_the_sweep_stores_it(self):
+        created = self._derived(timeout=60)
+        self._expire(created.id)
+        shown = self.deployments.get(self.ctx, created.id)
+        self.assertEqual(('FAILED', 'Deployment timed out after 60 seconds'),
+                         (shown.status, shown.status_reason))
+        self.assertEqual([created.id], [item.id for item in
+                                        self.deployments.list(
+                                            self.ctx, status='FAILED')])
+        self.assertEqual([], self.deployments.list(self.ctx,
+                                                   status='IN_PROGRESS'))
+        self.assertIn(created.id, [item.id for item in
+                                   self.deployments.sweep()])
+        self.assertNotIn(created.id, [item.id for item in
+                                      self.deployments.sweep()])
+        stored = self.deployments.get(self.ctx, created.id)
+        self.assertEqual(str(int(created.etag) + 1), stored.etag)
+
+    def test_a_late_signal_is_refused_and_kept(self):
+        created = self._derived(timeout=60)
+        self._expire(created.id)
+        err = self.assertRaises(
+            exception.SignalRefused, self.deployments.signal_by_capability,
+            created.id, {'out': 'late'}, 1)
+        self.assertIn('Deployment timed out after 60 seconds', str(err))
+        attempts = self.deployments.attempts(self.ctx, created.id)
+        number, current = attempts[0]
+        self.assertEqual(1, number)
+        self.assertEqual({'out': 'late'}, current.late_output_values)
+        self.assertIsNone(current.output_values)
+
+    def test_a_put_is_applied_whatever_the_deadline(self):
+        created = self._derived(timeout=60)
+        self._expire(created.id)
+        after = self.deployments.update(
+            self.ctx, created.id, {'status': 'COMPLETE',
+                                   'output_values': {'out': 'x'}},
+            None, BASE_URL)
+        self.assertEqual(('COMPLETE', {'out': 'x'}),
+                         (after.status, after.output_values))
+
+    def test_cancel_hides_the_config_and_refuses_signals(self):
+        created = self._derived()
+        cancelled = self.deployments.cancel(self.ctx, created.id)
+        self.assertEqual(('FAILED', 'Deployment cancelled.'),
+                         (cancelled.status, cancelled.status_reason))
+        self.assertEqual([], self.deployments.server_configs(self.ctx, 's'))
+        self.assertRaises(exception.SignalRefused,
+                          self.deployments.signal_by_capability,
+                          created.id, {'out': 'x'}, 1)
+        self.assertRaises(exception.DeploymentStateConflict,
+                          self.deployments.cancel, self.ctx, created.id)
+
+    def test_rerun_starts_a_new_attempt_with_a_new_url(self):
+        created = self._derived()
+        self.deployments.signal_by_capability(created.id, {'out': 'one'}, 1)
+        rerun = self.deployments.rerun(self.ctx, created.id, BASE_URL)
+        self.assertNotEqual(created.config_id, rerun.config_id)
+        self.assertEqual(('IN_PROGRESS', 2), (rerun.status, rerun.attempt))
+        self.assertEqual(2, self._url_attempt(rerun))
+        self.assertRaises(exception.SignalRefused,
+                          self.deployments.signal_by_capability,
+                          created.id, {'out': 'stale'}, 1)
+        self.deployments.signal_by_capability(created.id, {'out': 'two'}, 2)
+        attempts = self.deployments.attempts(self.ctx, created.id)
+        self.assertEqual([2, 1], [number for number, _item in attempts])
+        self.assertEqual({'out': 'stale'}, attempts[1][1].late_output_values)
+        self.assertEqual('one', attempts[1][1].output_values['out'])
+        self.assertEqual('two', attempts[0][1].output_values['out'])
+
+    def test_rerun_supersedes_an_attempt_in_progress(self):
+        created = self._derived()
+        self.deployments.rerun(self.ctx, created.id, BASE_URL)
+        earlier = self.deployments.attempts(self.ctx, created.id)[1][1]
+        self.assertEqual(('FAILED', 'Superseded by attempt 2.'),
+                         (earlier.status, earlier.status_reason))
+
+    def test_a_plain_deployment_cannot_be_rerun(self):
+        plain = self.deployments.create(self.ctx, _values(self.config.id),
+                                        None, BASE_URL)
+        err = self.assertRaises(exception.DeploymentStateConflict,
+                                self.deployments.rerun, self.ctx, plain.id,
+                                BASE_URL)
+        self.assertIn('PUT a new config_id', str(err))
+
+    def test_history_is_bounded_and_purged_without_the_current_attempt(self):
+        created = self._derived()
+        for _round in range(5):
+            self.deployments.rerun(self.ctx, created.id, BASE_URL)
+        self.assertEqual([6, 5, 4], [number for number, _item in
+                                     self.deployments.attempts(
+                                         self.ctx, created.id)])
+        removed = deployments.purge_attempts(
+            context.get_admin_context(),
+            timeutils.utcnow() + datetime.timedelta(seconds=1))
+        self.assertGreaterEqual(removed, 2)
+        self.assertEqual([6], [number for number, _item in
+                               self.deployments.attempts(self.ctx,
+                                                         created.id)])
