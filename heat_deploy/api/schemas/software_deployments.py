@@ -32,6 +32,15 @@ from heat_deploy.conf import deployment as deployment_conf
 
 _STATUS_REASON = common.nullable(common.TEXT)
 
+# Values by input name: a derived config gets an input for each, and an
+# input needs a name.
+_INPUT_VALUES = dict(common.OBJECT, propertyNames={
+    'minLength': 1,
+    common.ERROR_MESSAGES: {
+        'minLength': 'The field "%(field)s" must not have an empty key: '
+                     'each key names an input.'},
+})
+
 
 def _seconds(description):
     return common.nullable({
@@ -57,7 +66,7 @@ CREATE = {
         'config_id': dict(common.ID, minLength=1, description=(
             'A config of the caller\'s project.')),
         'server_id': dict(common.SERVER_ID, minLength=1),
-        'input_values': common.nullable(dict(common.OBJECT, description=(
+        'input_values': common.nullable(dict(_INPUT_VALUES, description=(
             'Values of the config\'s inputs, by name.'))),
         'action': common.nullable(dict(common.NAME, description=(
             'Default INIT, or CREATE when a transport is named.'))),
@@ -87,7 +96,7 @@ UPDATE = {
     'type': 'object',
     'properties': {
         'config_id': common.nullable(common.ID),
-        'input_values': common.nullable(common.OBJECT),
+        'input_values': common.nullable(_INPUT_VALUES),
         'output_values': common.nullable(dict(common.OBJECT, description=(
             'The outputs, as a server reports them.'))),
         'action': common.nullable(common.NAME),

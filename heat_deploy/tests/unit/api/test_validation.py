@@ -322,6 +322,16 @@ class TestSchemas(testtools.TestCase):
             if schema is not deployments.ACTION:
                 self.assertNotIn('additionalProperties', schema)
 
+    def test_input_values_keys_name_inputs_so_none_is_empty(self):
+        # A derived config gets an input per key; an input needs a name.
+        for schema, doc in (
+                (deployments.CREATE, _create(input_values={'': 1})),
+                (deployments.UPDATE, {'input_values': {'': 1}})):
+            err = self.assertRaises(validation.InvalidBody,
+                                    validation.validate, schema, doc)
+            self.assertEqual('The field "input_values" must not have an '
+                             'empty key: each key names an input.', str(err))
+
     def test_an_action_body_names_exactly_one_known_action(self):
         validation.validate(deployments.ACTION, {'cancel': {}})
         validation.validate(deployments.ACTION, {'rerun': {}})
