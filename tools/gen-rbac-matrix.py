@@ -18,9 +18,11 @@ oslo.policy's Enforcer (policy files ignored) for a context of each persona,
 and the route x caller matrix is computed the way the service decides a
 request: auth_token (401), Heat's tenant check (403), policy (403), then
 the data-level rules (404 for another project's object by id, 400 for a
-reference to another project's config). The routes and callers come from
-``heat_deploy/tests/functional/rbac_matrix.yaml``, whose ``expected``
-statuses the functional test checks against a real Keystone.
+reference to another project's config), and for a caller that passes them
+all 200 (204 for a DELETE) or the route's ``allowed_status``. The routes
+and callers come from ``heat_deploy/tests/functional/rbac_matrix.yaml``,
+whose ``expected`` statuses the functional test checks against a real
+Keystone.
 
 Usage::
 
@@ -31,6 +33,7 @@ Usage::
 
 import argparse
 import difflib
+import json
 import os
 import sys
 import tempfile
@@ -144,6 +147,18 @@ def decide(enforcer, route, caller):
     if (route.get('own_deployment_only') and not is_admin
             and 'heat_stack_user' in caller.get('roles', ())):
         return 404
+    return allowed_status(route)
+
+
+def allowed_status(route):
+    """The status of a caller that passes every check.
+
+    200 (204 for a DELETE), unless the route's ``allowed_status`` says
+    what it answers for the matrix's objects (a re-run of a deployment
+    that has no derived config is 409).
+    """
+    if 'allowed_status' in route:
+        return route['allowed_status']
     return 204 if route['method'] == 'DELETE' else 200
 
 
@@ -209,11 +224,20 @@ def _literal(text):
     return '``%s``' % text
 
 
-def _route_label(route):
+def _route_label(route, routes=None):
+    """Method and path; the body too if another route of ``routes`` has
+    the same method and path (the actions route: cancel and rerun).
+    """
     method, path = _operation(route)
     suffix = '?' + route['path'].split('?', 1)[1] if '?' in route['path'] \
         else ''
-    return '%s %s' % (method, _literal(path + suffix))
+    label = '%s %s' % (method, _literal(path + suffix))
+    if routes is not None and any(
+            other is not route and other['method'] == route['method']
+            and other['path'] == route['path'] for other in routes.values()):
+        label += ' ' + _literal(json.dumps(route.get('body'),
+                                           sort_keys=True))
+    return label
 
 
 def render(matrix=None):
@@ -353,6 +377,25 @@ def render(matrix=None):
         '``os-collect-config`` hands out and revokes the admin project\'s '
         'URLs.',
         '',
+    ]
+    other_statuses = [(route, route['allowed_status'])
+                      for route in routes.values()
+                      if 'allowed_status' in route]
+    if other_statuses:
+        out += [
+            'The deployment the requests name is ``IN_PROGRESS`` and runs '
+            'its',
+            'config as it is: it was created without a signal transport, so '
+            'the',
+            'service derived no config for it and cannot derive a new one to '
+            'run',
+            'it again. A caller that passes every check gets 200 (204 for a',
+            '``DELETE``), except: '
+            + '; '.join('%s: **%s**' % (_route_label(route, routes), status)
+                        for route, status in other_statuses) + '.',
+            '',
+        ]
+    out += [
         'The callers',
         '-----------',
         '',
@@ -363,7 +406,7 @@ def render(matrix=None):
 
     def table(title, names):
         header = ['Route'] + [callers[name]['title'] for name in names]
-        rows = [[_route_label(route)]
+        rows = [[_route_label(route, routes)]
                 + [_cell(statuses[route_name][name]) for name in names]
                 for route_name, route in routes.items()]
         return _list_table(title, header, rows,

@@ -13,9 +13,11 @@
 """HEAT_SIGNAL through a real Keystone, with the unmodified agents."""
 
 import os
+import time
 import uuid
 
 from cryptography import fernet
+from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1.identity import v3
 from keystoneauth1 import session as ks_session
 import requests
@@ -219,6 +221,96 @@ class TestHeatSignal(testtools.TestCase):
                            project_id=inputs['deploy_project_id'])
         return (ks_session.Session(auth=auth).get_token(),
                 inputs['deploy_project_id'])
+
+    def _credentials(self, deployment):
+        """The inputs of the deployment's current config, as its server
+        gets them through the metadata URL (password in clear).
+        """
+        document = requests.get(self.metadata_url(), timeout=30).json()
+        [config] = [item for item in document['deployments']
+                    if item['id'] == deployment['config_id']]
+        return self.inputs(config)
+
+    @staticmethod
+    def _token(inputs):
+        auth = v3.Password(auth_url=inputs['deploy_auth_url'],
+                           user_id=inputs['deploy_user_id'],
+                           password=inputs['deploy_password'],
+                           project_id=inputs['deploy_project_id'])
+        return ks_session.Session(auth=auth).get_token()
+
+    def _resource_signal(self, inputs, token, body):
+        return requests.post(
+            '%s/v1/%s/stacks/%s/resources/%s/signal'
+            % (self.server.url, inputs['deploy_project_id'],
+               inputs['deploy_stack_id'], inputs['deploy_resource_name']),
+            json=body, headers={'X-Auth-Token': token}, timeout=30)
+
+    def test_rerun_gives_the_new_attempt_new_credentials(self):
+        deployment = self.deploy()
+        old = self._credentials(deployment)
+        # A token of the first attempt's server, not yet used here (so in
+        # no token cache of heat_deploy's).
+        old_token = self._token(old)
+
+        rerun = self.request(
+            'POST', '/software_deployments/%s/actions' % deployment['id'],
+            json={'rerun': {}})['software_deployment']
+        # The new password revoked the user's tokens. Keystone's revocation
+        # events are accurate to the second only: a token issued in the
+        # second of the change counts as revoked too (tempest waits as
+        # well). Keystone runs on this host, with this clock.
+        revoked_in = int(time.time())
+        self.assertEqual(deployment['id'], rerun['id'])
+        self.assertNotEqual(deployment['config_id'], rerun['config_id'])
+        self.assertEqual(('IN_PROGRESS', 'Deploy data available'),
+                         (rerun['status'], rerun['status_reason']))
+        # The first attempt's derived config went with it; the new one
+        # holds the password for the server only, as the first did.
+        self.request('GET', '/software_configs/' + deployment['config_id'],
+                     status=404)
+        derived = self.request('GET', '/software_configs/'
+                               + rerun['config_id'])['software_config']
+        self.assertEqual('***', self.inputs(derived)['deploy_password'])
+
+        new = self._credentials(rerun)
+        # The same Keystone user, with a new password.
+        self.assertEqual(old['deploy_user_id'], new['deploy_user_id'])
+        self.assertNotEqual(old['deploy_password'], new['deploy_password'])
+        # The first attempt's server can no longer log in, and the token
+        # it had is revoked with its password: it cannot signal.
+        self.assertRaises(ks_exc.Unauthorized, self._token, old)
+        resp = self._resource_signal(old, old_token,
+                                     {'deploy_status_code': 0})
+        self.assertEqual(401, resp.status_code, resp.text)
+        shown = self.request('GET', '/software_deployments/'
+                             + deployment['id'])['software_deployment']
+        self.assertEqual('IN_PROGRESS', shown['status'])
+
+        # The new attempt's credentials signal it.
+        while int(time.time()) <= revoked_in:
+            time.sleep(0.1)
+        resp = self._resource_signal(
+            new, self._token(new),
+            {'deploy_status_code': 0, 'deploy_stdout': 'ran again',
+             'deploy_stderr': ''})
+        self.assertEqual(200, resp.status_code, resp.text)
+        self.assertEqual('applied', resp.json()['signal'])
+        shown = self.request('GET', '/software_deployments/'
+                             + deployment['id'])['software_deployment']
+        self.assertEqual(('COMPLETE', 'Outputs received'),
+                         (shown['status'], shown['status_reason']))
+        self.assertEqual('ran again',
+                         shown['output_values']['deploy_stdout'])
+        attempts = self.request('GET', '/software_deployments/%s/attempts'
+                                % deployment['id'])['attempts']
+        self.assertEqual(
+            [(2, rerun['config_id'], 'COMPLETE'),
+             (1, deployment['config_id'], 'FAILED')],
+            [(a['number'], a['config_id'], a['status'])
+             for a in attempts])
+        self.assertEqual('Superseded by attempt 2.',
+                         attempts[1]['status_reason'])
 
     def test_servers_of_one_tenant_cannot_read_another_tenants(self):
         a_server = self.server_id

@@ -251,7 +251,8 @@ class TestRBACMatrix(KeystoneServerTestCase):
         if effect == 'deletes_config':
             objects['config_id'] = self.make_config('to-delete')
         elif effect in ('updates_deployment', 'deletes_deployment',
-                        'signals_deployment'):
+                        'signals_deployment', 'cancels_deployment',
+                        'reruns_deployment'):
             objects = self.make_objects()
         elif effect == 'revokes_metadata_url':
             objects['server_id'] = str(uuid.uuid4())
@@ -322,6 +323,10 @@ class TestRBACMatrix(KeystoneServerTestCase):
                                        'SoftwareConfigNotFound'), where)
         elif status == 400:
             self.assertIn('not found', doc['error']['message'], where)
+        elif status == 409:
+            # An allowed_status of the matrix: the deployment cannot do
+            # what the request asks.
+            self.assertEqual('DeploymentStateConflict', error_type, where)
 
     def check_effect(self, route, caller, response, objects, body, before,
                      where):
@@ -392,6 +397,46 @@ class TestRBACMatrix(KeystoneServerTestCase):
                 self.assertEqual(body['deploy_stdout'],
                                  shown['output_values']['deploy_stdout'],
                                  where)
+        elif effect == 'lists_attempts' and done:
+            # The shared deployment never ran again: its one attempt.
+            self.assertEqual(
+                [(1, objects['config_id'], 'IN_PROGRESS')],
+                [(a['number'], a['config_id'], a['status'])
+                 for a in doc['attempts']], where)
+        elif effect == 'cancels_deployment':
+            shown = self.ok(self.a_member_get(
+                '/software_deployments/%s' % objects['deployment_id'])
+            )['software_deployment']
+            self.assertEqual(
+                ('FAILED', 'Deployment cancelled.') if done
+                else ('IN_PROGRESS', 'Deploy data available'),
+                (shown['status'], shown['status_reason']), where)
+            if done:
+                answered = doc['software_deployment']
+                self.assertEqual(
+                    (shown['status'], shown['status_reason']),
+                    (answered['status'], answered['status_reason']), where)
+            # A cancelled config leaves its server's metadata.
+            metadata = self.ok(self.a_member_get(
+                '/software_deployments/metadata/%s' % objects['server_id'])
+            )['metadata']
+            self.assertEqual([] if done else [objects['config_id']],
+                             [c['id'] for c in metadata], where)
+        elif effect == 'reruns_deployment':
+            # Refused (a plain deployment cannot run again, see
+            # allowed_status) or not allowed: the same attempt, unchanged.
+            shown = self.ok(self.a_member_get(
+                '/software_deployments/%s' % objects['deployment_id'])
+            )['software_deployment']
+            self.assertEqual(
+                (objects['config_id'], 'IN_PROGRESS',
+                 'Deploy data available'),
+                (shown['config_id'], shown['status'],
+                 shown['status_reason']), where)
+            attempts = self.ok(self.a_member_get(
+                '/software_deployments/%s/attempts'
+                % objects['deployment_id']))['attempts']
+            self.assertEqual([1], [a['number'] for a in attempts], where)
         elif effect == 'hands_out_metadata_url' and done:
             # The URL serves the acting project's deployments of the server
             # and nothing of anyone else's.
