@@ -126,8 +126,17 @@ def new_attempt(status, timeout, delivery_timeout, now):
     }
 
 
-def refusal_reason(deployment_id, reason, number):
-    """Why a signal for a deployment's ended attempt was refused."""
+def refusal_reason(deployment_id, reason, number, kept=True):
+    """Why a signal for a deployment's ended attempt was refused.
+
+    :param kept: whether the attempt is still kept, and so the signal's
+        output values with it.
+    """
+    if kept:
+        outputs = ('Its output values are kept as late_output_values of '
+                   'attempt %d.' % number)
+    else:
+        outputs = ('Attempt %d is no longer kept, so its output values were '
+                   'dropped.' % number)
     return ('Deployment %s is no longer waiting for this signal (%s); it was '
-            'not applied. Its output values are kept as late_output_values '
-            'of attempt %d.' % (deployment_id, reason.rstrip('.'), number))
+            'not applied. %s' % (deployment_id, reason.rstrip('.'), outputs))

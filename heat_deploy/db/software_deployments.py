@@ -259,6 +259,11 @@ def update(session, ctx, deployment_id, values, stack_user_role,
     values = dict(values, updated_at=now, generation=Model.generation + 1)
     if values.get('status') in (lifecycle.COMPLETE, lifecycle.FAILED):
         values['ended_at'] = sa.func.coalesce(Model.ended_at, now)
+        # The PUT's status is how the attempt ended now, also when a sweep
+        # stored a passed deadline first (as when none had).
+        values['ended_by'] = sa.case(
+            (Model.ended_by.in_(lifecycle.DEADLINES), None),
+            else_=Model.ended_by)
     statement = sa.update(Model).where(
         Model.id == deployment_id,
         visible(ctx, stack_user_role)).values(**values)

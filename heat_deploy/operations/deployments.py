@@ -40,6 +40,20 @@ LOG = logging.getLogger(__name__)
 # PUT fields whose change needs the deployment read first.
 _READ_FIRST = derivation.DERIVED_FROM + ('timeout', 'delivery_timeout')
 _TIMEOUTS = ('timeout', 'delivery_timeout')
+# How often a new attempt is set up again when others start meanwhile.
+_ATTEMPT_RACES = 5
+
+
+class _AttemptStarted(Exception):
+    """Another request started a new attempt after this one looked."""
+
+
+def _attempt_race_lost(deployment_id):
+    return exception.DeploymentStateConflict(
+        reason='Deployment %s kept starting new attempts meanwhile; fetch it '
+               'again and retry.' % deployment_id)
+
+
 # Rows one sweep transaction claims at most, and batches per sweep.
 SWEEP_BATCH = 100
 _SWEEP_BATCHES = 100
@@ -232,18 +246,24 @@ class Deployments(object):
         if (not any(key in changes for key in _READ_FIRST)
                 and changes.get('status') != signal_rules.IN_PROGRESS):
             return self._update(ctx, deployment_id, changes, if_match)
-        current = self.get(ctx, deployment_id)
-        if not derivation.needs_rederive(current, changes):
-            if current.transport is not None:
-                # Naming the source or the derived config again keeps the
-                # derived one.
-                changes.pop('config_id', None)
-            return self._update_read_first(ctx, deployment_id, changes,
-                                           if_match)
-        return self._new_derived_attempt(
-            ctx, current, changes, if_match, base_url,
-            action=changes.get('action') or current.action,
-            input_values=changes.get('input_values') or current.input_values)
+        for _try in range(_ATTEMPT_RACES):
+            current = self.get(ctx, deployment_id)
+            if not derivation.needs_rederive(current, changes):
+                if current.transport is not None:
+                    # Naming the source or the derived config again keeps
+                    # the derived one.
+                    changes.pop('config_id', None)
+                return self._update_read_first(ctx, deployment_id, changes,
+                                               if_match)
+            try:
+                return self._new_derived_attempt(
+                    ctx, current, changes, if_match, base_url,
+                    action=changes.get('action') or current.action,
+                    input_values=(changes.get('input_values')
+                                  or current.input_values))
+            except _AttemptStarted:
+                continue
+        raise _attempt_race_lost(deployment_id)
 
     def rerun(self, ctx, deployment_id, base_url):
         """Run a derived deployment again: a new derived config (so the
@@ -252,17 +272,34 @@ class Deployments(object):
         :raises heat_deploy.exception.DeploymentStateConflict: the
             deployment runs a config as it is, which only a PUT can change.
         """
-        current = self.get(ctx, deployment_id)
-        if current.transport is None:
-            raise exception.DeploymentStateConflict(
-                reason='Deployment %s runs config %s as it is, so the service '
-                       'cannot make a new config to run it again; PUT a new '
-                       'config_id (with status IN_PROGRESS) instead.'
-                       % (deployment_id, current.config_id))
-        return self._new_derived_attempt(ctx, current, {}, None, base_url)
+        for _try in range(_ATTEMPT_RACES):
+            current = self.get(ctx, deployment_id)
+            if current.transport is None:
+                raise exception.DeploymentStateConflict(
+                    reason='Deployment %s runs config %s as it is, so the '
+                           'service cannot make a new config to run it '
+                           'again; PUT a new config_id (with status '
+                           'IN_PROGRESS) instead.'
+                           % (deployment_id, current.config_id))
+            try:
+                return self._new_derived_attempt(ctx, current, {}, None,
+                                                 base_url)
+            except _AttemptStarted:
+                continue
+        raise _attempt_race_lost(deployment_id)
 
     def _new_derived_attempt(self, ctx, current, changes, if_match, base_url,
                              **info_changes):
+        """Have the transport set up the next attempt, then store it.
+
+        The transport may replace what the current attempt's server holds
+        (HEAT_SIGNAL resets its user's password), so nothing that can be
+        known before is left to fail after: If-Match is checked first, and
+        an attempt that another request started meanwhile makes the caller
+        set up the one after it (raises _AttemptStarted) rather than fail.
+        """
+        if if_match is not None and current.generation not in if_match:
+            raise queries.precondition_failed(current)
         driver = self.drivers.get(current.transport)
         info = self._info(current, base_url=base_url,
                           attempt=current.attempt + 1, **info_changes)
@@ -337,6 +374,11 @@ class Deployments(object):
                 started, row.delivery_timeout)
         if row.status != signal_rules.IN_PROGRESS and row.ended_at is None:
             row.ended_at = now
+        if ('status' in changes and not starts
+                and row.ended_by in lifecycle.DEADLINES):
+            # The PUT's status is how the attempt ended, not the deadline
+            # stored above (as in queries.update).
+            row.ended_by = None
         queries.save(session, row)
         if starts or 'config_id' in changes:
             queries.touch_server(session, row)
@@ -372,9 +414,7 @@ class Deployments(object):
         if if_match is not None and row.generation not in if_match:
             raise queries.precondition_failed(row)
         if row.attempt != attempt:
-            raise exception.DeploymentStateConflict(
-                reason='Deployment %s started another attempt meanwhile; '
-                       'fetch it again and retry.' % deployment_id)
+            raise _AttemptStarted()
         now = timeutils.utcnow()
         queries.store_passed_deadline(session, row, now)
         self._archive(session, row, now)
@@ -487,12 +527,12 @@ class Deployments(object):
                             self.stack_user_role, for_update=True)
         now = timeutils.utcnow()
         if attempt is not None and attempt < row.attempt:
-            reason = lifecycle.superseded_reason(row.attempt)
-            if not attempt_queries.keep_late_outputs(session, row.id,
-                                                     attempt, details):
-                reason += ' Attempt %d is no longer kept' % attempt
+            kept = attempt_queries.keep_late_outputs(session, row.id,
+                                                     attempt, details)
             return None, queries.Deployment(row, now), (
-                lifecycle.refusal_reason(row.id, reason, attempt))
+                lifecycle.refusal_reason(
+                    row.id, lifecycle.superseded_reason(row.attempt),
+                    attempt, kept))
         queries.store_passed_deadline(session, row, now)
         if row.ended_by is not None:
             row.late_output_values = dict(row.late_output_values or {},

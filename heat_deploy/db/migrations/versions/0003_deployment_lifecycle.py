@@ -12,8 +12,9 @@
 
 """Deployment lifecycle: deadlines, the current attempt, earlier attempts.
 
-Existing deployments become attempt 1, started when they last changed,
-with no deadline (a deadline they never asked for must not fail them).
+Existing deployments become attempt 1, started (and, unless IN_PROGRESS,
+ended) when they last changed, with no deadline (a deadline they never
+asked for must not fail them).
 
 Revision ID: 0003
 Revises: 0002
@@ -55,10 +56,15 @@ def upgrade():
 
     deployment = sa.table('software_deployment',
                           sa.column('created_at'), sa.column('updated_at'),
-                          sa.column('started_at'))
-    op.execute(deployment.update().values(
-        started_at=sa.func.coalesce(deployment.c.updated_at,
-                                    deployment.c.created_at)))
+                          sa.column('started_at'), sa.column('status'),
+                          sa.column('ended_at'))
+    last_changed = sa.func.coalesce(deployment.c.updated_at,
+                                    deployment.c.created_at)
+    op.execute(deployment.update().values(started_at=last_changed))
+    # One that is no longer IN_PROGRESS ended then too (its attempt's
+    # end_time is null only while it runs).
+    op.execute(deployment.update().where(
+        deployment.c.status != 'IN_PROGRESS').values(ended_at=last_changed))
 
     op.create_table(
         'software_deployment_attempt',

@@ -15,6 +15,7 @@
 import datetime
 from urllib import parse
 
+import fixtures
 from oslo_utils import timeutils
 
 from oslo_db import exception as db_exc
@@ -407,6 +408,38 @@ class TestLifecycle(test_base.OperationsTestCase):
         earlier = self.deployments.attempts(self.ctx, created.id)[1][1]
         self.assertEqual(('FAILED', 'Superseded by attempt 2.'),
                          (earlier.status, earlier.status_reason))
+
+    def test_concurrent_reruns_each_get_an_attempt(self):
+        # The transport sets up each attempt before it is stored (HEAT_SIGNAL
+        # resets a password); losing the race to another re-run must not
+        # leave the stored attempt with stale transport inputs.
+        created = self._derived()
+        real_rederive = self.deployments._rederive
+        raced = []
+
+        def rederive_after_another(*args, **kwargs):
+            if not raced:
+                raced.append(None)
+                raced[0] = self.deployments.rerun(self.ctx, created.id,
+                                                  BASE_URL)
+            return real_rederive(*args, **kwargs)
+
+        self.useFixture(fixtures.MockPatchObject(
+            self.deployments, '_rederive', rederive_after_another))
+        after = self.deployments.rerun(self.ctx, created.id, BASE_URL)
+        self.assertEqual(2, raced[0].attempt)
+        self.assertEqual(3, after.attempt)
+        self.assertEqual(3, self._url_attempt(after))
+
+    def test_a_stale_if_match_fails_before_the_transport_is_asked(self):
+        created = self._derived()
+        self.useFixture(fixtures.MockPatchObject(
+            self.deployments.drivers.get('CFN_SIGNAL'), 'create_signal',
+            side_effect=AssertionError('the transport was asked')))
+        self.assertRaises(exception.PreconditionFailed,
+                          self.deployments.update, self.ctx, created.id,
+                          {'action': 'UPDATE'}, [int(created.etag) + 5],
+                          BASE_URL)
 
     def test_a_plain_deployment_cannot_be_rerun(self):
         plain = self.deployments.create(self.ctx, _values(self.config.id),
