@@ -43,6 +43,11 @@ def main(argv=None):
     try:
         conf = service.prepare_service(
             sys.argv[1:] if argv is None else argv, conf=conf)
+        if conf.once:
+            # One pass reports the database as it is now instead of
+            # waiting through oslo.db's start-up retries; the loop outlives
+            # outages anyway.
+            conf.set_override('max_retries', 0, group='database')
         db_engine.configure(conf)
         sweeper = worker.Sweeper(worker.make_deployments(conf),
                                  conf.deployment.sweep_interval)

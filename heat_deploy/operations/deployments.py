@@ -362,7 +362,12 @@ class Deployments(object):
         starts = (changes.get('status') == signal_rules.IN_PROGRESS
                   and row.status != signal_rules.IN_PROGRESS)
         if starts:
+            ended_by_service = row.ended_by is not None
             self._archive(session, row, now)
+            if ended_by_service and 'status_reason' not in changes:
+                # The service's word on the ended attempt ("timed out",
+                # "cancelled") says nothing of the new one.
+                row.status_reason = ''
         for key, value in changes.items():
             setattr(row, key, value)
         if starts:

@@ -17,12 +17,17 @@ os-collect-config polls the server's signed metadata URL, heat-agents'
 through the deployment's transport; no Heat, Swift or Keystone in between.
 """
 
+from concurrent import futures
 import os
+import time
 import uuid
 
 import requests
+import sqlalchemy as sa
 import testtools
 
+from heat_deploy.db import models
+from heat_deploy.tests import db_fixture
 from heat_deploy.tests.functional.fixtures import agents
 from heat_deploy.tests.functional.fixtures import service
 
@@ -33,6 +38,23 @@ echo "The file contains $foo for $deploy_server_id during $deploy_action" \
 echo "+ to stderr" >&2
 exit ${exit_code:-0}
 '''
+
+# Runs past its deployment's deadline: it says it started, then waits until
+# the test releases it (never more than a minute, so it cannot hang a run).
+SLOW_SCRIPT = '''#!/bin/sh
+touch "$started_file"
+i=0
+while [ ! -e "$release_file" ] && [ $i -lt 600 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+echo "Finished after the deadline"
+echo "late result" > ${heat_outputs_path}.result
+'''
+# Seconds the slow deployment may run; the script outlives them.
+SLOW_TIMEOUT = 3
+# Seconds any wait of the slow test may take before it fails.
+WAIT_LIMIT = 60
 
 
 class TestAgentLoop(testtools.TestCase):
@@ -155,3 +177,113 @@ class TestAgentLoop(testtools.TestCase):
         self.assertEqual(sorted([deployment['config_id'],
                                  updated['config_id']]),
                          self.sandbox.deployed_ids())
+
+    def wait_for(self, what, predicate, limit=WAIT_LIMIT):
+        """Poll ``predicate`` until it returns a true value; returns it."""
+        deadline = time.monotonic() + limit
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                self.fail('%s did not happen within %d s' % (what, limit))
+            time.sleep(0.1)
+
+    def stored_status(self, deployment):
+        """The status in the deployment's row, as no view computes it."""
+        engine = sa.create_engine(db_fixture.shared_migrated_database())
+        try:
+            with engine.connect() as connection:
+                return connection.execute(
+                    sa.select(models.SoftwareDeployment.status).where(
+                        models.SoftwareDeployment.id == deployment['id'])
+                ).scalar_one()
+        finally:
+            engine.dispose()
+
+    def _run_past_the_deadline(self, transport):
+        slow = self.post('/software_configs', {
+            'name': 'slow', 'group': 'script', 'config': SLOW_SCRIPT,
+            'inputs': [{'name': 'started_file'}, {'name': 'release_file'}],
+            'outputs': [{'name': 'result'}]})['software_config']
+        started = os.path.join(self.sandbox.tmp_dir, 'started')
+        release = os.path.join(self.sandbox.tmp_dir, 'release')
+        deployment = self.post('/software_deployments', {
+            'config_id': slow['id'], 'server_id': self.server_id,
+            'signal_transport': transport, 'timeout': SLOW_TIMEOUT,
+            'input_values': {'started_file': started,
+                             'release_file': release}}
+        )['software_deployment']
+        self.assertEqual('IN_PROGRESS', deployment['status'])
+        self.assertEqual(SLOW_TIMEOUT, deployment['timeout'])
+        self.assertIsNotNone(deployment['deadline_time'])
+        self.assertIsNone(deployment['delivered_time'])
+
+        # The agent cycle runs in the background, exactly as run_agent
+        # runs it; whatever happens, the script is released and the cycle
+        # waited for (the sandbox kills a cycle that hangs).
+        executor = futures.ThreadPoolExecutor(max_workers=1)
+        self.addCleanup(executor.shutdown, wait=True)
+        self.addCleanup(lambda: open(release, 'a').close())
+        cycle = executor.submit(self.sandbox.run_once, self.metadata_url)
+
+        self.wait_for('the agent starting the script',
+                      lambda: os.path.exists(started) or cycle.done())
+        self.assertFalse(cycle.done(), cycle.done() and cycle.result())
+        # The agent fetched the deployment's config before it ran it.
+        fetched = self.show(deployment)
+        self.assertIsNotNone(fetched['delivered_time'], fetched)
+
+        # While the script still runs, the deadline passes: every view
+        # says so at once, with no worker to store it.
+        def failed():
+            shown = self.show(deployment)
+            return shown if shown['status'] == 'FAILED' else None
+
+        timed_out = self.wait_for('the deadline passing', failed)
+        self.assertFalse(cycle.done(), 'the script ended before the '
+                         'deadline; the test proves nothing')
+        reason = 'Deployment timed out after %d seconds' % SLOW_TIMEOUT
+        self.assertEqual(reason, timed_out['status_reason'])
+        self.assertEqual(deployment['deadline_time'],
+                         timed_out['deadline_time'])
+        self.assertEqual(fetched['delivered_time'],
+                         timed_out['delivered_time'])
+        self.assertEqual('IN_PROGRESS', self.stored_status(deployment))
+
+        # The script finishes; heat-config-notify's signal is refused.
+        open(release, 'a').close()
+        run = cycle.result(timeout=self.sandbox.timeout + WAIT_LIMIT)
+        self.assertEqual(0, run.returncode, run)
+        self.assertIn('Response <Response [409]>', run.output)
+        notified = self.sandbox.notify_data(deployment['config_id'])
+        self.assertIsNotNone(notified, run)
+        self.assertEqual('late result\n', notified['result'])
+
+        after = self.show(deployment)
+        for field in ('status', 'status_reason', 'output_values',
+                      'deadline_time', 'delivered_time', 'config_id'):
+            self.assertEqual(timed_out[field], after[field], field)
+        resp = self.session.get('%s/software_deployments/%s/attempts'
+                                % (self.base, deployment['id']), timeout=30)
+        self.assertEqual(200, resp.status_code, resp.text)
+        [attempt] = resp.json()['attempts']
+        self.assertEqual(1, attempt['number'])
+        self.assertEqual('FAILED', attempt['status'])
+        self.assertEqual(reason, attempt['status_reason'])
+        self.assertEqual(timed_out['output_values'],
+                         attempt['output_values'])
+        self.assertEqual(fetched['delivered_time'],
+                         attempt['delivered_time'])
+        self.assertEqual(timed_out['deadline_time'], attempt['end_time'])
+        late = attempt['late_output_values']
+        self.assertEqual('Finished after the deadline\n',
+                         late['deploy_stdout'])
+        self.assertEqual(0, late['deploy_status_code'])
+        self.assertEqual('late result\n', late['result'])
+
+    def test_cfn_signal_after_the_deadline_is_refused_and_kept(self):
+        self._run_past_the_deadline('CFN_SIGNAL')
+
+    def test_temp_url_signal_after_the_deadline_is_refused_and_kept(self):
+        self._run_past_the_deadline('TEMP_URL_SIGNAL')

@@ -12,17 +12,24 @@
 
 """The command line programs, run as an operator or a newcomer runs them."""
 
+import datetime
 import json
 import os
 import subprocess
 import sys
 import time
+import uuid
 
 import fixtures
+from oslo_utils import timeutils
 import requests
+import sqlalchemy as sa
+from sqlalchemy import orm
 import testtools
 
 from heat_deploy.db import migration
+from heat_deploy.db import models
+from heat_deploy import lifecycle
 from heat_deploy.tests import db_fixture
 from heat_deploy.tests.functional.fixtures import cli
 from heat_deploy.tests.functional.fixtures import service
@@ -77,6 +84,211 @@ class TestManage(testtools.TestCase):
         self.assertNotIn('Traceback', result.stderr)
 
 
+def migrated_database(test, backend):
+    """A fresh database at the newest schema; returns its URL."""
+    database = test.useFixture(db_fixture.Database(backend))
+    engine = sa.create_engine(database.url)
+    try:
+        migration.upgrade(engine=engine)
+    finally:
+        engine.dispose()
+    return database.url
+
+
+def add_deployment(url, started_ago, timeout=0, attempt=1,
+                   earlier_ended_ago=()):
+    """Store an IN_PROGRESS deployment as the API would have stored it.
+
+    :param started_ago: how long ago its current attempt started.
+    :param timeout: its deadline in seconds after that start (0 for none).
+    :param attempt: the current attempt's number.
+    :param earlier_ended_ago: for each earlier attempt (1, 2, ...), how
+        long ago it ended.
+    :returns: the deployment's id.
+    """
+    now = timeutils.utcnow()
+    started = now - started_ago
+    config_id, deployment_id = str(uuid.uuid4()), str(uuid.uuid4())
+    engine = sa.create_engine(url)
+    try:
+        with orm.Session(engine) as session, session.begin():
+            session.add(models.SoftwareConfig(
+                id=config_id, created_at=started, name='c', group='script',
+                config={'config': 'true'}, tenant='project'))
+            session.flush()
+            session.add(models.SoftwareDeployment(
+                id=deployment_id, created_at=started, server_id='server',
+                config_id=config_id, input_values={}, action='CREATE',
+                status=lifecycle.IN_PROGRESS, status_reason='Deploy data '
+                'available', tenant='project', generation=1,
+                attempt=attempt, timeout=timeout, delivery_timeout=0,
+                **lifecycle.new_attempt(lifecycle.IN_PROGRESS, timeout, 0,
+                                        started)))
+            session.flush()
+            for number, ended_ago in enumerate(earlier_ended_ago, 1):
+                session.add(models.SoftwareDeploymentAttempt(
+                    deployment_id=deployment_id, number=number,
+                    config_id=config_id, action='CREATE',
+                    status=lifecycle.COMPLETE, status_reason='done',
+                    started_at=now - ended_ago, ended_at=now - ended_ago))
+    finally:
+        engine.dispose()
+    return deployment_id
+
+
+def stored(url, model, *where):
+    """Rows of ``model`` in the database at ``url`` (detached)."""
+    engine = sa.create_engine(url)
+    try:
+        with orm.Session(engine, expire_on_commit=False) as session:
+            return session.execute(
+                sa.select(model).where(*where)).scalars().all()
+    finally:
+        engine.dispose()
+
+
+class TestWorkerCommand(testtools.TestCase):
+    """heat-deploy-worker --once: one sweep, from cron or by hand."""
+
+    def worker(self, connection, **database):
+        directory = self.useFixture(fixtures.TempDir()).path
+        # The worker loads the transports as the API does; the URL ones
+        # need a signing key.
+        conf_file = service.write_conf_file(directory, {
+            'database': dict(database, connection=connection),
+            'signal': {'signing_keys': service.SIGNING_KEY}})
+        return run(['heat-deploy-worker', '--config-file', conf_file,
+                    '--once'], timeout=60)
+
+    def _sweep_once(self, backend):
+        url = migrated_database(self, backend)
+        late = add_deployment(url, datetime.timedelta(minutes=1), timeout=1)
+        on_time = add_deployment(url, datetime.timedelta(minutes=1),
+                                 timeout=3600)
+        unbounded = add_deployment(url, datetime.timedelta(days=30))
+
+        swept = self.worker(url)
+        self.assertEqual(0, swept.returncode, swept.stderr)
+        # oslo.log logs to stdout; the summary is the last line.
+        self.assertEqual('Stored 1 passed deadline(s).',
+                         swept.stdout.splitlines()[-1])
+        self.assertIn('Deployment %s: Deployment timed out after 1 seconds'
+                      % late, swept.stdout)
+        self.assertNotIn('Traceback', swept.stderr)
+        [row] = stored(url, models.SoftwareDeployment,
+                       models.SoftwareDeployment.id == late)
+        self.assertEqual(
+            (lifecycle.FAILED, lifecycle.timed_out_reason(1),
+             lifecycle.TIMED_OUT, row.deadline_at, 2),
+            (row.status, row.status_reason, row.ended_by, row.ended_at,
+             row.generation))
+        for other in (on_time, unbounded):
+            [row] = stored(url, models.SoftwareDeployment,
+                           models.SoftwareDeployment.id == other)
+            self.assertEqual((lifecycle.IN_PROGRESS, 1),
+                             (row.status, row.generation))
+
+        # Each transition is stored once.
+        again = self.worker(url)
+        self.assertEqual(0, again.returncode, again.stderr)
+        self.assertEqual('Stored 0 passed deadline(s).',
+                         again.stdout.splitlines()[-1])
+
+    def test_sqlite(self):
+        self._sweep_once('sqlite')
+
+    def test_mysql(self):
+        self._sweep_once('mysql')
+
+    def test_postgresql(self):
+        self._sweep_once('postgresql')
+
+    def assert_clear_error(self, result, message):
+        self.assertEqual(1, result.returncode, result.stdout)
+        self.assertNotIn('Stored', result.stdout)
+        self.assertNotIn('Traceback', result.stdout + result.stderr)
+        [error] = result.stderr.splitlines()
+        self.assertTrue(error.startswith('heat-deploy-worker: '), error)
+        self.assertIn(message, error)
+
+    def test_unreachable_database_is_a_clear_error(self):
+        self.assert_clear_error(
+            self.worker('sqlite:////nonexistent/dir/x.sqlite'),
+            'unable to open database file')
+
+    def test_unreachable_database_server_is_a_clear_error(self):
+        # No start-up retries ([database] max_retries, 10 times 10 s by
+        # default), so that the test is quick.
+        self.assert_clear_error(
+            self.worker('mysql+pymysql://root@127.0.0.1:%d/none'
+                        % service.free_port(), max_retries='0'),
+            "Can't connect to MySQL server")
+
+
+class TestPurgeCommand(testtools.TestCase):
+    """heat-deploy-manage purge --older-than DAYS."""
+
+    def purge(self, url, days):
+        directory = self.useFixture(fixtures.TempDir()).path
+        conf_file = service.write_conf_file(
+            directory, {'database': {'connection': url}})
+        return run(['heat-deploy-manage', '--config-file', conf_file,
+                    'purge', '--older-than', days], timeout=60)
+
+    def assert_removed(self, count, days, result):
+        self.assertEqual(0, result.returncode, result.stderr)
+        prefix = 'Removed %d attempt(s) that ended before ' % count
+        self.assertTrue(result.stdout.startswith(prefix), result.stdout)
+        self.assertTrue(result.stdout.endswith('.\n'), result.stdout)
+        before = datetime.datetime.strptime(
+            result.stdout[len(prefix):-2], '%Y-%m-%dT%H:%M:%SZ')
+        expected = timeutils.utcnow() - datetime.timedelta(days=days)
+        self.assertLess(abs(expected - before), datetime.timedelta(
+            minutes=1))
+
+    def _purge(self, backend):
+        url = migrated_database(self, backend)
+        deployment_id = add_deployment(
+            url, datetime.timedelta(minutes=5), attempt=3,
+            earlier_ended_ago=(datetime.timedelta(days=2),
+                               datetime.timedelta(hours=1)))
+        self.assert_removed(1, 1, self.purge(url, '1'))
+        self.assertEqual([2], [row.number for row in stored(
+            url, models.SoftwareDeploymentAttempt)])
+        self.assert_removed(1, 0, self.purge(url, '0'))
+        self.assertEqual([], stored(url, models.SoftwareDeploymentAttempt))
+        self.assert_removed(0, 0, self.purge(url, '0'))
+        # The deployment and its current attempt stay.
+        [row] = stored(url, models.SoftwareDeployment)
+        self.assertEqual((deployment_id, 3, lifecycle.IN_PROGRESS),
+                         (row.id, row.attempt, row.status))
+
+    def test_sqlite(self):
+        self._purge('sqlite')
+
+    def test_mysql(self):
+        self._purge('mysql')
+
+    def test_postgresql(self):
+        self._purge('postgresql')
+
+    def test_days_must_be_a_number(self):
+        url = migrated_database(self, 'sqlite')
+        add_deployment(url, datetime.timedelta(minutes=5), attempt=2,
+                       earlier_ended_ago=(datetime.timedelta(days=2),))
+        for days in ('x', '-1', '36501'):
+            result = self.purge(url, days)
+            self.assertEqual(2, result.returncode, result.stdout)
+            self.assertEqual('', result.stdout)
+            self.assertIn('usage:', result.stderr)
+            self.assertIn('--older-than DAYS', result.stderr)
+            self.assertIn('DAYS must be a number of days from 0 to 36500, '
+                          'not %r' % days, result.stderr)
+            self.assertNotIn('Traceback', result.stderr)
+        self.assertEqual(1, len(stored(url,
+                                       models.SoftwareDeploymentAttempt)))
+
+
 class TestApiCommand(testtools.TestCase):
 
     def test_missing_signing_key_is_a_clear_start_up_error(self):
@@ -125,12 +337,15 @@ def substituted(text, old, new):
 class TestDevServer(testtools.TestCase):
     """The README's run command: heat-deploy-api --dev in an empty folder."""
 
-    def start(self):
-        """Run the README's first command; returns (url, its folder)."""
+    def start(self, sections=None):
+        """Run the README's first command; returns (url, its folder).
+
+        :param sections: more configuration, {section: {option: value}}.
+        """
         directory = self.useFixture(fixtures.TempDir()).path
         port = service.free_port()
         conf_file = service.write_conf_file(
-            directory, {'api': {'bind_port': str(port)}})
+            directory, dict(sections or {}, api={'bind_port': str(port)}))
         env = dict(os.environ)
         env.pop(service.service.CONFIG_FILE_ENV, None)
         log_path = os.path.join(directory, 'api.log')
@@ -205,3 +420,42 @@ class TestDevServer(testtools.TestCase):
         outputs = shell(substituted(report, 'DEPLOYMENT_ID',
                                     deployment['id']))
         self.assertIn('deploy_stdout: |\n    Hello, world', outputs)
+
+    def test_dev_server_sweeps_passed_deadlines(self):
+        url, directory = self.start({'deployment': {'sweep_interval': '1'}})
+        self.assertIn('serving on %s/' % url, self.output)
+        session = requests.Session()
+        session.headers['X-Auth-Token'] = 'dev'
+        base = url + '/v1/demo'
+        config = session.post(base + '/software_configs', timeout=10, json={
+            'name': 'slow', 'group': 'script', 'config': 'sleep 60'}).json()
+        created = session.post(
+            base + '/software_deployments', timeout=10, json={
+                'config_id': config['software_config']['id'],
+                'server_id': str(uuid.uuid4()),
+                'signal_transport': 'CFN_SIGNAL', 'timeout': 1})
+        self.assertEqual(200, created.status_code, created.text)
+        deployment = created.json()['software_deployment']
+        self.assertEqual('IN_PROGRESS', deployment['status'])
+        etag = created.headers['ETag']
+        show_url = '%s/software_deployments/%s' % (base, deployment['id'])
+
+        # The deadline passes after 1 s and the sweep every 1 s stores it,
+        # which changes the ETag; a few seconds more for a slow machine.
+        limit = time.monotonic() + 15
+        while True:
+            shown = session.get(show_url, timeout=10)
+            if shown.headers['ETag'] != etag:
+                break
+            self.assertLess(time.monotonic(), limit,
+                            'no sweep stored the passed deadline')
+            time.sleep(0.2)
+        self.assertEqual(
+            ('FAILED', 'Deployment timed out after 1 seconds'),
+            (shown.json()['software_deployment']['status'],
+             shown.json()['software_deployment']['status_reason']))
+        [row] = stored('sqlite:///%s' % os.path.join(
+            directory, 'heat_deploy.sqlite'), models.SoftwareDeployment,
+            models.SoftwareDeployment.id == deployment['id'])
+        self.assertEqual((lifecycle.FAILED, lifecycle.TIMED_OUT, 2),
+                         (row.status, row.ended_by, row.generation))

@@ -12,13 +12,44 @@
 
 """The migrations build the schema the models describe, on every backend."""
 
+import datetime
+
 from oslo_db.sqlalchemy import test_migrations
+from oslo_utils import timeutils
 import sqlalchemy as sa
+from sqlalchemy import orm
 import testtools
 
 from heat_deploy.db import migration
 from heat_deploy.db import models
+from heat_deploy.db import software_deployments
+from heat_deploy.db import types
 from heat_deploy.tests import db_fixture
+
+# The tables as revision 0002 left them: what a database in use today holds.
+# JSON columns are written and read as the text the service stores.
+CONFIG_0002 = sa.table(
+    'software_config', sa.column('id', sa.String),
+    sa.column('created_at', types.Timestamp()), sa.column('name', sa.String),
+    sa.column('group', sa.String), sa.column('config', sa.Text),
+    sa.column('tenant', sa.String))
+DEPLOYMENT_0002 = sa.table(
+    'software_deployment', sa.column('id', sa.String),
+    sa.column('created_at', types.Timestamp()),
+    sa.column('updated_at', types.Timestamp()),
+    sa.column('server_id', sa.String), sa.column('config_id', sa.String),
+    sa.column('input_values', sa.Text), sa.column('output_values', sa.Text),
+    sa.column('action', sa.String), sa.column('status', sa.String),
+    sa.column('status_reason', sa.Text), sa.column('tenant', sa.String),
+    sa.column('stack_user_project_id', sa.String),
+    sa.column('generation', sa.Integer),
+    sa.column('source_config_id', sa.String),
+    sa.column('signal_transport', sa.String))
+SERVER_METADATA_0002 = sa.table(
+    'server_metadata', sa.column('tenant', sa.String),
+    sa.column('server_id', sa.String), sa.column('revision', sa.Integer),
+    sa.column('last_modified', sa.BigInteger),
+    sa.column('credential_generation', sa.Integer))
 
 
 class _MigrationsTest(test_migrations.ModelsMigrationsSync):
@@ -56,6 +87,118 @@ class _MigrationsTest(test_migrations.ModelsMigrationsSync):
 
     def test_empty_database_has_no_version(self):
         self.assertIsNone(migration.version(self.engine))
+
+    def _rows(self, table, key):
+        with self.engine.connect() as connection:
+            return {row[key]: row for row in connection.execute(
+                sa.select(table)).mappings()}
+
+    def test_lifecycle_migration_keeps_todays_deployments(self):
+        """0002 -> head: today's rows become attempt 1 with no deadline.
+
+        A derived deployment left IN_PROGRESS for days must not time out
+        retroactively by the default timeout it never asked for.
+        """
+        migration.upgrade('0002', engine=self.engine)
+        self.assertEqual('0002', migration.version(self.engine))
+        # Microseconds, as the service stores them; days ago, so that any
+        # default deadline counted from then would have passed long since.
+        now = timeutils.utcnow().replace(microsecond=123456)
+        created = now - datetime.timedelta(days=3)
+        updated = now - datetime.timedelta(days=2, microseconds=7)
+        configs = [
+            {'id': 'c0000000-0000-0000-0000-000000000001',
+             'created_at': created, 'name': 'source', 'group': 'script',
+             'config': '{"config": "echo hi", "inputs": [], '
+                       '"outputs": [], "options": {}}',
+             'tenant': 'project-a'},
+            {'id': 'c0000000-0000-0000-0000-000000000002',
+             'created_at': created, 'name': 'source', 'group': 'script',
+             'config': '{"config": "echo hi", "inputs": [{"name": '
+                       '"deploy_signal_id", "value": "http://x/signal"}], '
+                       '"outputs": [], "options": {}}',
+             'tenant': 'project-a'},
+        ]
+        common = {'server_id': 'server-1', 'tenant': 'project-a',
+                  'input_values': '{"foo": "bar"}', 'action': 'CREATE',
+                  'stack_user_project_id': None}
+        deployments = [
+            # A plain deployment of a config as it is, updated once.
+            dict(common, id='d0000000-0000-0000-0000-000000000001',
+                 created_at=created, updated_at=updated,
+                 config_id=configs[0]['id'],
+                 output_values='{"deploy_status_code": 0}',
+                 status='COMPLETE', status_reason='Outputs received',
+                 generation=3, source_config_id=None,
+                 signal_transport=None),
+            # A derived deployment its server never answered, never updated.
+            dict(common, id='d0000000-0000-0000-0000-000000000002',
+                 created_at=created, updated_at=None,
+                 config_id=configs[1]['id'], output_values=None,
+                 status='IN_PROGRESS', status_reason='Deploy data available',
+                 generation=1, source_config_id=configs[0]['id'],
+                 signal_transport='CFN_SIGNAL'),
+        ]
+        servers = [{'tenant': 'project-a', 'server_id': 'server-1',
+                    'revision': 4, 'last_modified': 1795000000,
+                    'credential_generation': 2}]
+        with self.engine.begin() as connection:
+            connection.execute(CONFIG_0002.insert(), configs)
+            connection.execute(DEPLOYMENT_0002.insert(), deployments)
+            connection.execute(SERVER_METADATA_0002.insert(), servers)
+
+        migration.upgrade(engine=self.engine)
+        self.assertEqual(migration.head(), migration.version(self.engine))
+
+        # Everything that was there is still there, unchanged.
+        for table, key, rows in ((CONFIG_0002, 'id', configs),
+                                 (DEPLOYMENT_0002, 'id', deployments),
+                                 (SERVER_METADATA_0002, 'server_id',
+                                  servers)):
+            stored = self._rows(table, key)
+            self.assertEqual({row[key]: row for row in rows},
+                             {name: dict(row)
+                              for name, row in stored.items()})
+
+        # Each deployment is its own first attempt, started when it last
+        # changed, with no deadline and nothing else of the lifecycle.
+        model = models.SoftwareDeployment
+        with orm.Session(self.engine) as session:
+            rows = {row.id: row for row in session.execute(
+                sa.select(model)).scalars()}
+            for expected in deployments:
+                row = rows[expected['id']]
+                self.assertEqual(1, row.attempt)
+                self.assertEqual(0, row.timeout)
+                self.assertEqual(0, row.delivery_timeout)
+                self.assertEqual(expected['updated_at']
+                                 or expected['created_at'], row.started_at)
+                for name in ('deadline_at', 'delivery_deadline_at',
+                             'delivered_at', 'ended_by',
+                             'late_output_values'):
+                    self.assertIsNone(getattr(row, name), name)
+            # The deployment that had ended ended when it last changed.
+            self.assertEqual(updated, rows[deployments[0]['id']].ended_at)
+            self.assertIsNone(rows[deployments[1]['id']].ended_at)
+
+            # As the service sees them: no retroactive timeout, none for
+            # the sweep to store.
+            plain = software_deployments.Deployment(
+                rows[deployments[0]['id']])
+            derived = software_deployments.Deployment(
+                rows[deployments[1]['id']])
+            self.assertEqual(('COMPLETE', 'Outputs received', None),
+                             (plain.status, plain.status_reason,
+                              plain.deadline_time))
+            self.assertEqual(('IN_PROGRESS', 'Deploy data available', None),
+                             (derived.status, derived.status_reason,
+                              derived.deadline_time))
+            self.assertEqual('CFN_SIGNAL', derived.transport)
+            self.assertEqual([], software_deployments.passed_deadlines(
+                session, timeutils.utcnow(), 100))
+            self.assertEqual(0, session.execute(sa.select(sa.func.count())
+                             .select_from(models.SoftwareDeploymentAttempt)
+                             ).scalar())
 
 
 class TestMigrationsSQLite(_MigrationsTest, testtools.TestCase):

@@ -373,6 +373,19 @@ class TestLifecycle(test_base.OperationsTestCase):
         self.assertEqual(('COMPLETE', {'out': 'x'}),
                          (after.status, after.output_values))
 
+    def test_a_put_in_progress_after_a_timeout_starts_a_new_attempt(self):
+        created = self._derived(timeout=60)
+        self._expire(created.id)
+        after = self.deployments.update(self.ctx, created.id,
+                                        {'status': 'IN_PROGRESS'}, None,
+                                        BASE_URL)
+        self.assertEqual(('IN_PROGRESS', '', 2),
+                         (after.status, after.status_reason, after.attempt))
+        self.assertGreater(after.deadline_time, timeutils.utcnow())
+        earlier = self.deployments.attempts(self.ctx, created.id)[1][1]
+        self.assertEqual(('FAILED', 'Deployment timed out after 60 seconds'),
+                         (earlier.status, earlier.status_reason))
+
     def test_cancel_hides_the_config_and_refuses_signals(self):
         created = self._derived()
         cancelled = self.deployments.cancel(self.ctx, created.id)
