@@ -10,7 +10,8 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The background work of heat_deploy: the sweep of passed deadlines.
+"""The background work of heat_deploy: each sweep stores passed
+deadlines, publishes pending notifications and posts due webhooks.
 
 Views show a passed deadline at once; the sweep stores it, so that the
 stored rows, and whatever reads them, follow. heat-deploy-worker runs it
@@ -22,47 +23,74 @@ import threading
 
 from oslo_log import log as logging
 
+from heat_deploy.api import views
 from heat_deploy import checks
+from heat_deploy.operations import delivery
 from heat_deploy.operations import deployments
+from heat_deploy.operations import events
 from heat_deploy import secret_values
 from heat_deploy.signal import manager
 
 LOG = logging.getLogger(__name__)
 
 
+def make_sweeper(conf):
+    """The Sweeper of a service configured by ``conf``."""
+    secret_box = secret_values.SecretBox(conf.signal.encryption_keys)
+    return Sweeper(make_deployments(conf),
+                   delivery.Delivery(conf, secret_box),
+                   conf.deployment.sweep_interval)
+
+
 def make_deployments(conf):
     """The deployment operations, as the API builds them."""
     return deployments.Deployments(
         conf, manager.SignalDriverManager(conf),
-        secret_values.SecretBox(conf.signal.encryption_keys))
+        secret_values.SecretBox(conf.signal.encryption_keys),
+        events.Events(conf, views.deployment))
 
 
 class Sweeper(object):
     """Sweeps every ``interval`` seconds until stopped.
 
     :param deployments_: heat_deploy.operations.deployments.Deployments.
+    :param delivery_: heat_deploy.operations.delivery.Delivery.
     :param interval: seconds between the end of one sweep and the next.
     """
 
-    def __init__(self, deployments_, interval):
+    def __init__(self, deployments_, delivery_, interval):
         self.deployments = deployments_
+        self.delivery = delivery_
         self.interval = interval
         self.stopped = threading.Event()
 
-    def sweep_once(self):
-        """One sweep; returns how many deadlines it stored.
-
-        A failure (the database away) is logged and the next sweep tries
-        again: the worker outlives outages.
+    def steps(self):
+        """What a sweep does, in order: (what, callable returning a count).
         """
-        try:
-            return len(self.deployments.sweep())
-        except Exception as err:
-            LOG.warning('Sweep of passed deadlines failed, trying again in '
-                        '%(interval)d s: %(error)s',
-                        {'interval': self.interval,
-                         'error': checks.one_line(err)})
-            return 0
+        return (('storing passed deadlines',
+                 lambda: len(self.deployments.sweep())),
+                ('publishing notifications', self.delivery.publish_events),
+                ('posting webhooks', self.delivery.post_webhooks))
+
+    def sweep_once(self):
+        """One sweep; returns the count of each step (None if it failed).
+
+        A failing step (the database or the broker away) is logged and
+        tried again on the next sweep; the others go on: the worker
+        outlives outages.
+        """
+        counts = []
+        for what, step in self.steps():
+            try:
+                counts.append(step())
+            except Exception as err:
+                LOG.warning('%(what)s failed, trying again in %(interval)d '
+                            's: %(error)s',
+                            {'what': what.capitalize(),
+                             'interval': self.interval,
+                             'error': checks.one_line(err)})
+                counts.append(None)
+        return counts
 
     def run(self):
         while not self.stopped.is_set():

@@ -25,11 +25,13 @@ from oslo_log import log as logging
 from paste import deploy
 
 from heat_deploy.api import environ
+from heat_deploy.api import views
 from heat_deploy import capability
 from heat_deploy import checks
 from heat_deploy.db import engine
 from heat_deploy.operations import configs
 from heat_deploy.operations import deployments
+from heat_deploy.operations import events
 from heat_deploy.operations import servers
 from heat_deploy import policy
 from heat_deploy import secret_values
@@ -56,9 +58,11 @@ class AppState(object):
         self.secret_box = secret_values.SecretBox(
             conf.signal.encryption_keys)
         self.signer = capability.Signer(conf.signal.signing_keys)
-        self.configs = configs.Configs(conf)
+        events_ = events.Events(conf, views.deployment)
+        self.configs = configs.Configs(conf, events_)
         self.deployments = deployments.Deployments(
-            conf, manager.SignalDriverManager(conf), self.secret_box)
+            conf, manager.SignalDriverManager(conf), self.secret_box,
+            events_)
         self.servers = servers.Servers(conf, self.signer)
 
 

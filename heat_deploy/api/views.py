@@ -57,10 +57,16 @@ def config_summary(row, with_project=False):
     return summary
 
 
-def deployment(item):
+def deployment(item, masked=False):
     """A deployment's form; updated_time is left out until the first update.
 
+    A webhook's ``notify_url`` shows only where the deployment has one, in
+    clear for its owner's create, update and show, else as ``***`` (it may
+    carry a token); its secret only in the answer to the request that set
+    it.
+
     :param item: a heat_deploy.db.software_deployments.Deployment.
+    :param masked: a form for lists, notifications and webhooks.
     """
     result = {
         'id': item.id,
@@ -79,14 +85,20 @@ def deployment(item):
     result['delivery_timeout'] = item.delivery_timeout
     result['deadline_time'] = format_time(item.deadline_time)
     result['delivered_time'] = format_time(item.delivered_at)
+    if item.notify_url:
+        result['notify_url'] = secret_values.MASK if masked \
+            else item.notify_url
+    if item.new_notify_secret and not masked:
+        result['notify_secret'] = item.new_notify_secret
     return result
 
 
-def attempt(number, item):
+def attempt(number, item, deliveries=()):
     """One attempt of a deployment.
 
     :param item: the Deployment (its current attempt) or an earlier
         attempt's row; both have the fields shown.
+    :param deliveries: the attempt's webhook deliveries.
     """
     result = {
         'number': number,
@@ -101,4 +113,8 @@ def attempt(number, item):
     }
     if item.late_output_values is not None:
         result['late_output_values'] = item.late_output_values
+    if deliveries:
+        result['webhook_deliveries'] = [
+            {'event': delivery.event, 'tries': delivery.tries}
+            for delivery in deliveries]
     return result

@@ -58,6 +58,7 @@ DB_SYNC = service.DB_SYNC
 MIN_SIGNING_KEY_LENGTH = service.MIN_SIGNING_KEY_LENGTH
 check_transports = service.check_transports
 check_keys = service.check_keys
+check_events = service.check_events
 check_database = service.check_database
 schema_result = service.schema_result
 
@@ -70,6 +71,7 @@ CHECKS = [
     check_token_cache,
     check_transports,
     check_keys,
+    check_events,
     check_database,
 ]
 

@@ -23,11 +23,13 @@ import logging
 
 from alembic import script as alembic_script
 from cryptography import fernet
+from oslo_config import cfg
 from sqlalchemy.engine import url as sa_url
 
 from heat_deploy.checks import base
 from heat_deploy.db import engine as db_engine
 from heat_deploy.db import migration
+from heat_deploy import notifier
 from heat_deploy.signal import manager
 
 DB_SYNC = 'heat-deploy-manage db sync'
@@ -114,6 +116,44 @@ def check_keys(conf):
     return base.Result(base.OK, '%d signing key(s), %d encryption key(s).'
                        % (len(signing_keys),
                           len(conf.signal.encryption_keys)))
+
+
+@base.titled('Notifications and webhooks')
+def check_events(conf):
+    """Webhooks have the key to seal their secrets; the notification
+    drivers are ones heat_deploy publishes with.
+    """
+    if conf.webhooks.allowed_hosts and not conf.signal.encryption_keys:
+        return base.Result(
+            base.FAILURE, '[webhooks] allowed_hosts is set but [signal] '
+                          'encryption_keys is empty: webhook secrets are '
+                          'stored encrypted.',
+            'Add an encryption key (heat-deploy-manage keys generate), or '
+            'empty [webhooks] allowed_hosts to disable webhooks.')
+    try:
+        conf.webhooks.denied_networks
+    except cfg.Error as err:
+        # Its type checks each network as the file is read.
+        return base.Result(base.FAILURE, '[webhooks] denied_networks: %s'
+                           % base.one_line(err).split(' is not valid: ')[-1],
+                           'Write each as an address or CIDR, such as '
+                           '10.0.0.0/8.')
+    if not conf.notifications.enabled:
+        return base.Result(base.OK, 'Notifications off; webhooks %s.'
+                           % ('to %s' % ', '.join(conf.webhooks.allowed_hosts)
+                              if conf.webhooks.allowed_hosts else 'off'))
+    try:
+        publisher = notifier.Publisher(conf)
+    except Exception as err:
+        return base.Result(base.FAILURE, 'Notifications cannot be published: '
+                                         '%s' % base.one_line(err),
+                           'Fix [oslo_messaging_notifications] (driver, '
+                           'transport_url) or set [notifications] enabled = '
+                           'false.')
+    publisher.close()
+    return base.Result(base.OK, 'Notifications on (%s, publisher %s).'
+                       % (', '.join(publisher.drivers),
+                          publisher.publisher_id))
 
 
 @functools.lru_cache(maxsize=1)

@@ -115,8 +115,7 @@ def main(argv=None):
                        % (conf.api.bind_host, conf.api.bind_port, err))
     if conf.dev:
         # The embedded default needs no heat-deploy-worker.
-        worker.Sweeper(worker.make_deployments(conf),
-                       conf.deployment.sweep_interval).start_thread()
+        worker.make_sweeper(conf).start_thread()
     host, port = server.server_address[:2]
     url = 'http://%s:%d/' % (host if ':' not in host else '[%s]' % host,
                              port)

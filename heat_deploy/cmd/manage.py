@@ -27,6 +27,7 @@ from heat_deploy.conf import opts
 from heat_deploy import context
 from heat_deploy.db import engine as db_engine
 from heat_deploy.db import migration
+from heat_deploy.operations import delivery
 from heat_deploy.operations import deployments
 from heat_deploy import service
 
@@ -57,14 +58,24 @@ def do_check(conf):
 
 
 def do_purge(conf):
-    """Delete attempts that ended more than --older-than days ago."""
+    """Delete attempts that ended more than --older-than days ago, and
+    published notifications and finished webhook deliveries older than
+    [notifications] retention days.
+    """
     db_engine.configure(conf)
-    before = timeutils.utcnow() - datetime.timedelta(
-        days=conf.command.older_than)
+    now = timeutils.utcnow()
+    before = now - datetime.timedelta(days=conf.command.older_than)
     removed = deployments.purge_attempts(context.get_admin_context(),
                                          before)
     print('Removed %d attempt(s) that ended before %s.'
           % (removed, before.strftime('%Y-%m-%dT%H:%M:%SZ')))
+    kept_since = now - datetime.timedelta(
+        days=conf.notifications.retention)
+    events, deliveries = delivery.purge_events(context.get_admin_context(),
+                                               kept_since)
+    print('Removed %d notification(s) and %d webhook delivery record(s) '
+          'from before %s.' % (events, deliveries,
+                               kept_since.strftime('%Y-%m-%dT%H:%M:%SZ')))
 
 
 def _purge_arguments(parser):
@@ -118,8 +129,10 @@ COMMANDS = {
               'hint); exits 0 when all are OK, 1 with warnings only, 2 '
               'with a failure.', do_check),
     'purge': ('Delete old records: earlier attempts of deployments that '
-              'ended more than --older-than DAYS days ago. Prints how many '
-              'it removed.', do_purge, _purge_arguments),
+              'ended more than --older-than DAYS days ago, and published '
+              'notifications and finished webhook deliveries older than '
+              '[notifications] retention days. Prints how many it '
+              'removed.', do_purge, _purge_arguments),
     'keys': ('Key material.', {
         'generate': ('Print a [signal] section with a new signing key and '
                      'a new encryption key, to append to the configuration '

@@ -13,8 +13,9 @@
 """heat-deploy-worker: the background process of heat_deploy.
 
 Every [deployment] sweep_interval seconds it stores passed deadlines as
-FAILED deployments. Run one or more, on any hosts, beside the API: each
-transition is claimed by one of them only.
+FAILED deployments, publishes pending notifications and posts due
+webhooks. Run one or more, on any hosts, beside the API: each transition
+is claimed by one of them only, and one at a time publishes.
 """
 
 import signal
@@ -49,20 +50,22 @@ def main(argv=None):
             # outages anyway.
             conf.set_override('max_retries', 0, group='database')
         db_engine.configure(conf)
-        sweeper = worker.Sweeper(worker.make_deployments(conf),
-                                 conf.deployment.sweep_interval)
+        sweeper = worker.make_sweeper(conf)
     except Exception as err:
         print('heat-deploy-worker: %s' % checks.one_line(err),
               file=sys.stderr)
         return 1
     if conf.once:
-        try:
-            ended = sweeper.deployments.sweep()
-        except Exception as err:
-            print('heat-deploy-worker: %s' % checks.one_line(err),
-                  file=sys.stderr)
-            return 1
-        print('Stored %d passed deadline(s).' % len(ended))
+        counts = []
+        for _what, step in sweeper.steps():
+            try:
+                counts.append(step())
+            except Exception as err:
+                print('heat-deploy-worker: %s' % checks.one_line(err),
+                      file=sys.stderr)
+                return 1
+        print('Stored %d passed deadline(s). Published %d notification(s). '
+              'Posted %d webhook(s).' % tuple(counts))
         return 0
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_args: sweeper.stop())

@@ -20,8 +20,8 @@ from heat_deploy.signal import manager
 # the libraries it configures (etc/heat_deploy/*-config-generator.conf
 # lists the same for tox -e genconfig).
 SAMPLE_NAMESPACES = ('heat_deploy', 'keystonemiddleware.auth_token',
-                     'oslo.db', 'oslo.log', 'oslo.middleware',
-                     'oslo.policy')
+                     'oslo.db', 'oslo.log', 'oslo.messaging',
+                     'oslo.middleware', 'oslo.policy')
 
 
 def list_opts():

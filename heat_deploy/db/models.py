@@ -113,6 +113,10 @@ class SoftwareDeployment(Base):
     ended_at = sa.Column(types.Timestamp(), nullable=True)
     ended_by = sa.Column(sa.String(32), nullable=True)
     late_output_values = sa.Column(types.Json(), nullable=True)
+    # Where the worker posts the deployment's terminal events, and the key
+    # of their signatures (encrypted, see heat_deploy.secret_values).
+    notify_url = sa.Column(sa.Text(), nullable=True)
+    notify_secret = sa.Column(sa.Text(), nullable=True)
 
 
 class SoftwareDeploymentAttempt(Base):
@@ -173,3 +177,70 @@ class ProjectQuotaLock(Base):
 
     project_id = sa.Column(sa.String(PROJECT_ID_LENGTH),
                            primary_key=True)
+
+
+class EventOutbox(Base):
+    """A notification, written in the transaction of the change it tells.
+
+    The worker publishes pending events in ``id`` order and sets
+    ``sent_at``; ``message_id`` stays the same however often an event is
+    published, so consumers can drop duplicates.
+    """
+
+    __tablename__ = 'event_outbox'
+    __table_args__ = (
+        sa.Index('ix_event_outbox_sent_at_id', 'sent_at', 'id'),
+        sa.Index('ix_event_outbox_created_at', 'created_at'),
+        TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.BigInteger().with_variant(sa.Integer(), 'sqlite'),
+                   primary_key=True, autoincrement=True)
+    message_id = sa.Column(sa.String(ID_LENGTH), nullable=False)
+    event_type = sa.Column(sa.String(64), nullable=False)
+    payload = sa.Column(types.Json(), nullable=False)
+    created_at = sa.Column(types.Timestamp(), nullable=False)
+    sent_at = sa.Column(types.Timestamp(), nullable=True)
+
+
+class WebhookDelivery(Base):
+    """A terminal event of a deployment to post to its notify_url.
+
+    ``next_try_at`` is when the worker tries next (null once delivered or
+    given up); ``tries`` lists each try's time and result.
+    """
+
+    __tablename__ = 'webhook_delivery'
+    __table_args__ = (
+        sa.Index('ix_webhook_delivery_next_try_at', 'next_try_at'),
+        sa.Index('ix_webhook_delivery_deployment_id', 'deployment_id'),
+        TABLE_ARGS,
+    )
+
+    id = sa.Column(sa.BigInteger().with_variant(sa.Integer(), 'sqlite'),
+                   primary_key=True, autoincrement=True)
+    deployment_id = sa.Column(sa.String(ID_LENGTH), nullable=False)
+    attempt = sa.Column(sa.Integer(), nullable=False)
+    event = sa.Column(sa.String(32), nullable=False)
+    url = sa.Column(sa.Text(), nullable=False)
+    secret = sa.Column(sa.Text(), nullable=False)
+    body = sa.Column(types.LongText(), nullable=False)
+    created_at = sa.Column(types.Timestamp(), nullable=False)
+    next_try_at = sa.Column(types.Timestamp(), nullable=True)
+    tries = sa.Column(types.Json(), nullable=False)
+
+
+class WorkerLease(Base):
+    """Which worker does one kind of delivery, until when.
+
+    One worker at a time publishes notifications (so they leave in order
+    and none twice while it lives); another takes over once its lease
+    expires.
+    """
+
+    __tablename__ = 'worker_lease'
+    __table_args__ = (TABLE_ARGS,)
+
+    name = sa.Column(sa.String(64), primary_key=True)
+    holder = sa.Column(sa.String(64), nullable=True)
+    expires_at = sa.Column(types.Timestamp(), nullable=True)

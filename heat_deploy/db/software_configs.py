@@ -87,7 +87,7 @@ def page(session, ctx, limit=None, marker=None):
 
 
 def delete(session, ctx, config_id):
-    """Delete a visible config that no deployment uses.
+    """Delete a visible config that no deployment uses; returns its row.
 
     :raises heat_deploy.exception.SoftwareConfigNotFound: not visible.
     :raises heat_deploy.exception.InvalidRestrictedAction: a deployment
@@ -106,6 +106,7 @@ def delete(session, ctx, config_id):
     except db_exc.DBReferenceError:
         # A deployment was created meanwhile; the foreign key noticed.
         raise _referenced(config_id)
+    return row
 
 
 def delete_derived(session, config_id):

@@ -55,13 +55,17 @@ class Deployment(object):
               'updated_at', 'generation', 'attempt', 'timeout',
               'delivery_timeout', 'started_at', 'deadline_at',
               'delivery_deadline_at', 'delivered_at', 'ended_at',
-              'ended_by', 'late_output_values')
+              'ended_by', 'late_output_values', 'notify_url',
+              'notify_secret')
 
     def __init__(self, row, now=None):
         for name in self.FIELDS:
             setattr(self, name, getattr(row, name))
         self.transport = row.signal_transport
         self.etag = str(row.generation)
+        # Set by the create or PUT that set the webhook secret, which
+        # shows it once.
+        self.new_notify_secret = None
         ending = lifecycle.passed_deadline(self, now or timeutils.utcnow())
         if ending is not None:
             _end(self, ending)
@@ -243,11 +247,13 @@ def insert(session, ctx, deployment_id, values):
     return row
 
 
-def update(session, ctx, deployment_id, values, stack_user_role,
+def update(session, ctx, deployment_id, values, stack_user_role, now,
            if_match=None):
     """Store new values as one UPDATE; returns the row after it.
 
     :param values: columns to set, already validated.
+    :param now: the change's time (updated_at, and ended_at when the
+        status ends the attempt).
     :param if_match: generations the caller's copy may have (from
         If-Match); None applies the change whatever the current one is.
     :raises heat_deploy.exception.DeploymentNotFound: not visible.
@@ -255,7 +261,6 @@ def update(session, ctx, deployment_id, values, stack_user_role,
     :raises heat_deploy.exception.Invalid: the config named was deleted
         after it was checked.
     """
-    now = timeutils.utcnow()
     values = dict(values, updated_at=now, generation=Model.generation + 1)
     if values.get('status') in (lifecycle.COMPLETE, lifecycle.FAILED):
         values['ended_at'] = sa.func.coalesce(Model.ended_at, now)
@@ -276,8 +281,6 @@ def update(session, ctx, deployment_id, values, stack_user_role,
     row = fetch(session, ctx, deployment_id, stack_user_role)
     if changed != 1:
         raise precondition_failed(row)
-    # The next write after a passed deadline stores it.
-    store_passed_deadline(session, row, now)
     if 'config_id' in values:
         server_metadata.touch(session, row.tenant, row.server_id)
     return row

@@ -12,6 +12,8 @@
 
 """Software config operations: immutable scripts or documents with I/O."""
 
+from oslo_utils import timeutils
+
 from heat_deploy.db import engine
 from heat_deploy.db import software_configs as queries
 from heat_deploy import exception
@@ -75,10 +77,12 @@ class Configs(object):
     """The config operations of one running service.
 
     :param conf: the service's ConfigOpts.
+    :param events: heat_deploy.operations.events.Events.
     """
 
-    def __init__(self, conf):
+    def __init__(self, conf, events):
         self.conf = conf
+        self.events = events
 
     @engine.writer
     def create(self, ctx, name, group, document):
@@ -90,7 +94,10 @@ class Configs(object):
         """
         queries.check_quota(ctx.session, ctx,
                             self.conf.quota.max_software_configs_per_tenant)
-        return queries.insert(ctx.session, ctx, name, group, document)
+        row = queries.insert(ctx.session, ctx, name, group, document)
+        self.events.config(ctx.session, ctx, 'create', row,
+                           timeutils.utcnow())
+        return row
 
     @engine.reader
     def show(self, ctx, config_id):
@@ -109,4 +116,6 @@ class Configs(object):
     @engine.writer
     def delete(self, ctx, config_id):
         """Delete a visible config that no deployment uses."""
-        queries.delete(ctx.session, ctx, config_id)
+        row = queries.delete(ctx.session, ctx, config_id)
+        self.events.config(ctx.session, ctx, 'delete', row,
+                           timeutils.utcnow())

@@ -26,6 +26,7 @@ from oslo_utils import uuidutils
 from heat_deploy import context
 from heat_deploy.db import attempts as attempt_queries
 from heat_deploy.db import engine
+from heat_deploy.db import events as event_queries
 from heat_deploy.db import software_configs as config_queries
 from heat_deploy.db import software_deployments as queries
 from heat_deploy import exception
@@ -34,11 +35,13 @@ from heat_deploy.operations import derivation
 from heat_deploy.operations import signal_rules
 from heat_deploy.signal import base
 from heat_deploy.signal import manager
+from heat_deploy import webhooks
 
 LOG = logging.getLogger(__name__)
 
 # PUT fields whose change needs the deployment read first.
-_READ_FIRST = derivation.DERIVED_FROM + ('timeout', 'delivery_timeout')
+_READ_FIRST = derivation.DERIVED_FROM + ('timeout', 'delivery_timeout',
+                                         'notify_url', 'notify_secret')
 _TIMEOUTS = ('timeout', 'delivery_timeout')
 # How often a new attempt is set up again when others start meanwhile.
 _ATTEMPT_RACES = 5
@@ -65,12 +68,15 @@ class Deployments(object):
     :param conf: the service's ConfigOpts.
     :param drivers: the SignalDriverManager.
     :param secret_box: encrypts secrets that transports hand to servers.
+    :param events: heat_deploy.operations.events.Events, which every write
+        tells its change.
     """
 
-    def __init__(self, conf, drivers, secret_box):
+    def __init__(self, conf, drivers, secret_box, events):
         self.conf = conf
         self.drivers = drivers
         self.secret_box = secret_box
+        self.events = events
         self.stack_user_role = conf.heat_signal.stack_user_role
         self.keep_attempts = conf.deployment.max_attempts_kept
 
@@ -146,14 +152,20 @@ class Deployments(object):
     def attempts(self, ctx, deployment_id):
         """A deployment's attempts, newest (the current one) first.
 
-        :returns: (number, attempt) pairs; the current attempt is the
-            Deployment, earlier ones are attempt rows.
+        :returns: (number, attempt, webhook deliveries) triples; the
+            current attempt is the Deployment, earlier ones are attempt
+            rows.
         """
         current = queries.Deployment(queries.fetch(
             ctx.session, ctx, deployment_id, self.stack_user_role))
-        return [(current.attempt, current)] + [
-            (row.number, row) for row in attempt_queries.earlier(
-                ctx.session, deployment_id)]
+        deliveries = {}
+        for delivery in event_queries.deliveries_of(ctx.session,
+                                                    deployment_id):
+            deliveries.setdefault(delivery.attempt, []).append(delivery)
+        return [(current.attempt, current,
+                 deliveries.get(current.attempt, []))] + [
+            (row.number, row, deliveries.get(row.number, []))
+            for row in attempt_queries.earlier(ctx.session, deployment_id)]
 
     # Writes
 
@@ -184,7 +196,30 @@ class Deployments(object):
             'INIT' if transport is None else 'CREATE')
         values['status'] = values['status'] or signal_rules.COMPLETE
         values['status_reason'] = values['status_reason'] or ''
+        secret = self._webhook(values)
         deployment_id = uuidutils.generate_uuid()
+        created = self._create(ctx, deployment_id, values, transport,
+                               base_url)
+        created.new_notify_secret = secret
+        return created
+
+    def _webhook(self, values):
+        """Check a create or PUT's notify_url; seal its secret (made when
+        absent) in ``values``.
+
+        :returns: the secret in clear, to show once; None without a URL.
+        """
+        url = values.get('notify_url')
+        if not url:
+            values.pop('notify_url', None)
+            values.pop('notify_secret', None)
+            return None
+        webhooks.check_url(self.conf, url)
+        secret = values.get('notify_secret') or webhooks.new_secret()
+        values['notify_secret'] = self.secret_box.seal(secret)
+        return secret
+
+    def _create(self, ctx, deployment_id, values, transport, base_url):
         if transport is None:
             return self._insert(ctx, deployment_id, values, None)
         driver = self.drivers.get(transport)
@@ -218,11 +253,15 @@ class Deployments(object):
             values['stack_user_project_id'] = (
                 derivation_.stack_user_project_id()
                 or values.get('stack_user_project_id'))
+        now = timeutils.utcnow()
         values.update(lifecycle.new_attempt(
             values['status'], values['timeout'], values['delivery_timeout'],
-            timeutils.utcnow()))
-        return queries.Deployment(queries.insert(session, ctx, deployment_id,
-                                                 values))
+            now))
+        created = queries.Deployment(queries.insert(session, ctx,
+                                                    deployment_id, values),
+                                     now)
+        self.events.deployment(session, ctx, 'create', created, now)
+        return created
 
     def update(self, ctx, deployment_id, changes, if_match, base_url):
         """Apply a PUT; a derived deployment gets a new config if needed.
@@ -307,7 +346,8 @@ class Deployments(object):
         inputs = manager.call_driver(driver, 'create_signal', ctx, info)
         return self._rederive(ctx, current.id, changes,
                               self._derivation(driver, inputs), if_match,
-                              current.attempt)
+                              current.attempt,
+                              'update' if info_changes else 'rerun')
 
     @engine.writer
     def cancel(self, ctx, deployment_id):
@@ -337,13 +377,29 @@ class Deployments(object):
         queries.save(session, row)
         queries.touch_server(session, row)
         LOG.info('Deployment %s cancelled', deployment_id)
-        return queries.Deployment(row, now)
+        after = queries.Deployment(row, now)
+        self.events.deployment(session, ctx, 'cancel', after, now)
+        return after
 
     @engine.writer
     def _update(self, ctx, deployment_id, changes, if_match):
-        return queries.Deployment(queries.update(
-            ctx.session, ctx, deployment_id, changes, self.stack_user_role,
-            if_match=if_match))
+        session = ctx.session
+        now = timeutils.utcnow()
+        row = queries.update(session, ctx, deployment_id, changes,
+                             self.stack_user_role, now, if_match=if_match)
+        # The next write after a passed deadline stores it.
+        self._store_passed_deadline(session, ctx, row, now)
+        after = queries.Deployment(row, now)
+        self.events.deployment(session, ctx, 'update', after, now)
+        if 'status' in changes and row.ended_at == now:
+            self.events.ended(session, ctx, after, now)
+        return after
+
+    def _store_passed_deadline(self, session, ctx, row, now):
+        """Store a passed deadline of a locked row, and tell it."""
+        if queries.store_passed_deadline(session, row, now) is not None:
+            self.events.deployment(session, ctx, 'timeout',
+                                   queries.Deployment(row, now), now)
 
     @engine.writer
     def _update_read_first(self, ctx, deployment_id, changes, if_match):
@@ -358,9 +414,14 @@ class Deployments(object):
         if if_match is not None and row.generation not in if_match:
             raise queries.precondition_failed(row)
         now = timeutils.utcnow()
-        queries.store_passed_deadline(session, row, now)
+        self._store_passed_deadline(session, ctx, row, now)
+        changes = dict(changes)
+        secret = self._webhook(changes)
         starts = (changes.get('status') == signal_rules.IN_PROGRESS
                   and row.status != signal_rules.IN_PROGRESS)
+        ends = (not starts and row.ended_at is None
+                and changes.get('status') in (signal_rules.COMPLETE,
+                                              signal_rules.FAILED))
         if starts:
             ended_by_service = row.ended_by is not None
             self._archive(session, row, now)
@@ -387,7 +448,12 @@ class Deployments(object):
         queries.save(session, row)
         if starts or 'config_id' in changes:
             queries.touch_server(session, row)
-        return queries.Deployment(row, now)
+        after = queries.Deployment(row, now)
+        after.new_notify_secret = secret
+        self.events.deployment(session, ctx, 'update', after, now)
+        if ends:
+            self.events.ended(session, ctx, after, now)
+        return after
 
     def _archive(self, session, row, now):
         """Keep the row's current attempt in the history; the row becomes
@@ -404,7 +470,7 @@ class Deployments(object):
 
     @engine.writer
     def _rederive(self, ctx, deployment_id, changes, derivation_, if_match,
-                  attempt):
+                  attempt, event):
         """Give a derived deployment a new config and a new attempt.
 
         The deployment is IN_PROGRESS again (COMPLETE for transports that do
@@ -412,6 +478,7 @@ class Deployments(object):
 
         :param attempt: the attempt the driver's new inputs follow; if
             another attempt started meanwhile, they are stale.
+        :param event: what to tell: update (a PUT) or rerun.
         """
         session = ctx.session
         row = queries.fetch(session, ctx, deployment_id,
@@ -421,9 +488,10 @@ class Deployments(object):
         if row.attempt != attempt:
             raise _AttemptStarted()
         now = timeutils.utcnow()
-        queries.store_passed_deadline(session, row, now)
+        self._store_passed_deadline(session, ctx, row, now)
         self._archive(session, row, now)
         changes = dict(changes)
+        secret = self._webhook(changes)
         old_config_id = row.config_id
         row.source_config_id = changes.pop('config_id', row.source_config_id)
         row.input_values = changes.pop('input_values', row.input_values)
@@ -440,7 +508,13 @@ class Deployments(object):
         queries.save(session, row)
         config_queries.delete_derived(session, old_config_id)
         queries.touch_server(session, row)
-        return queries.Deployment(row, now)
+        after = queries.Deployment(row, now)
+        after.new_notify_secret = secret
+        self.events.deployment(session, ctx, event, after, now)
+        if row.status != signal_rules.IN_PROGRESS:
+            # NO_SIGNAL: the attempt ended as it started.
+            self.events.ended(session, ctx, after, now)
+        return after
 
     def delete(self, ctx, deployment_id, base_url):
         """Delete a deployment and what its transport set up for it."""
@@ -454,8 +528,10 @@ class Deployments(object):
     def _delete(self, ctx, deployment_id):
         row = queries.fetch(ctx.session, ctx, deployment_id,
                             self.stack_user_role)
-        deleted = queries.Deployment(row)
+        now = timeutils.utcnow()
+        deleted = queries.Deployment(row, now)
         queries.delete(ctx.session, row)
+        self.events.deployment(ctx.session, ctx, 'delete', deleted, now)
         return deleted
 
     # Signals
@@ -538,7 +614,7 @@ class Deployments(object):
                 lifecycle.refusal_reason(
                     row.id, lifecycle.superseded_reason(row.attempt),
                     attempt, kept))
-        queries.store_passed_deadline(session, row, now)
+        self._store_passed_deadline(session, ctx, row, now)
         if row.ended_by is not None:
             row.late_output_values = dict(row.late_output_values or {},
                                           **details)
@@ -556,6 +632,10 @@ class Deployments(object):
             row.status_reason = result.status_reason
             row.ended_at = now
             queries.save(session, row)
+            after = queries.Deployment(row, now)
+            self.events.deployment(session, ctx, 'signal', after, now)
+            self.events.ended(session, ctx, after, now)
+            return result, after, None
         return result, queries.Deployment(row, now), None
 
     # The worker
@@ -593,7 +673,11 @@ class Deployments(object):
     def _claim_passed_deadline(self, ctx, deployment_id, generation, now):
         row = queries.claim_passed_deadline(ctx.session, deployment_id,
                                             generation, now)
-        return None if row is None else queries.Deployment(row, now)
+        if row is None:
+            return None
+        ended = queries.Deployment(row, now)
+        self.events.deployment(ctx.session, ctx, 'timeout', ended, now)
+        return ended
 
     # Helpers
 

@@ -48,6 +48,17 @@ def _seconds(description):
         'maximum': deployment_conf.MAX_TIMEOUT, 'description': description})
 
 
+_NOTIFY_URL = common.nullable(dict(
+    common.URL, maxLength=2048, writeOnly=True, description=(
+        'Where heat-deploy-worker posts the deployment\'s terminal events '
+        '(complete, failed, timeout, cancel), signed with notify_secret. '
+        'Only hosts in [webhooks] allowed_hosts are accepted.')))
+_NOTIFY_SECRET = common.nullable(dict(
+    common.string(255, 16), writeOnly=True, description=(
+        'Key of the X-Heat-Deploy-Signature HMAC; made by the service when '
+        'a notify_url comes without one. Shown only in the answer to the '
+        'request that set it.')))
+
 _TIMEOUT = _seconds(
     'Seconds the deployment may stay IN_PROGRESS before it is FAILED; 0 '
     'means no deadline. Absent or null on create: [deployment] '
@@ -87,6 +98,8 @@ CREATE = {
             '._requested_transport'),
         'timeout': _TIMEOUT,
         'delivery_timeout': _DELIVERY_TIMEOUT,
+        'notify_url': _NOTIFY_URL,
+        'notify_secret': _NOTIFY_SECRET,
     },
 }
 
@@ -108,6 +121,8 @@ UPDATE = {
         'delivery_timeout': dict(_DELIVERY_TIMEOUT, description=(
             'Replaces the current attempt\'s delivery timeout, counted '
             'from its start; 0 removes the deadline.')),
+        'notify_url': _NOTIFY_URL,
+        'notify_secret': _NOTIFY_SECRET,
     },
 }
 
@@ -168,6 +183,11 @@ SOFTWARE_DEPLOYMENT = {
             common.TIMESTAMP, description=(
                 'When the server first fetched the current attempt\'s '
                 'config; null until then.'))),
+        'notify_url': dict(common.TEXT, description=(
+            'Only where the deployment has a webhook: in clear in its '
+            'owner\'s create, update and show answers, else ***.')),
+        'notify_secret': dict(common.TEXT, description=(
+            'Only in the answer to the create or update that set it.')),
     },
     'additionalProperties': False,
 }
@@ -194,6 +214,33 @@ ATTEMPT = {
             'What signals refused after the attempt ended (deadline, '
             'cancel, a newer attempt) carried; present only when one '
             'came.')),
+        'webhook_deliveries': {
+            'type': 'array',
+            'description': 'The posts of this attempt\'s terminal events to '
+                           'the deployment\'s notify_url; present only when '
+                           'there is one.',
+            'items': {
+                'type': 'object',
+                'required': ['event', 'tries'],
+                'properties': {
+                    'event': {'type': 'string', 'enum': [
+                        'complete', 'failed', 'timeout', 'cancel']},
+                    'tries': {'type': 'array', 'items': {
+                        'type': 'object',
+                        'required': ['time', 'result'],
+                        'properties': {
+                            'time': common.TIMESTAMP,
+                            'result': {
+                                'type': ['integer', 'string'],
+                                'description': 'The HTTP status, or '
+                                               '"delivery failed".'},
+                        },
+                        'additionalProperties': False,
+                    }},
+                },
+                'additionalProperties': False,
+            },
+        },
     },
     'additionalProperties': False,
 }

@@ -170,7 +170,8 @@ class TestWorkerCommand(testtools.TestCase):
         swept = self.worker(url)
         self.assertEqual(0, swept.returncode, swept.stderr)
         # oslo.log logs to stdout; the summary is the last line.
-        self.assertEqual('Stored 1 passed deadline(s).',
+        self.assertEqual('Stored 1 passed deadline(s). Published 0 '
+                         'notification(s). Posted 0 webhook(s).',
                          swept.stdout.splitlines()[-1])
         self.assertIn('Deployment %s: Deployment timed out after 1 seconds'
                       % late, swept.stdout)
@@ -191,7 +192,8 @@ class TestWorkerCommand(testtools.TestCase):
         # Each transition is stored once.
         again = self.worker(url)
         self.assertEqual(0, again.returncode, again.stderr)
-        self.assertEqual('Stored 0 passed deadline(s).',
+        self.assertEqual('Stored 0 passed deadline(s). Published 0 '
+                         'notification(s). Posted 0 webhook(s).',
                          again.stdout.splitlines()[-1])
 
     def test_sqlite(self):
@@ -237,11 +239,15 @@ class TestPurgeCommand(testtools.TestCase):
 
     def assert_removed(self, count, days, result):
         self.assertEqual(0, result.returncode, result.stderr)
+        attempts_line, events_line = result.stdout.splitlines()
         prefix = 'Removed %d attempt(s) that ended before ' % count
-        self.assertTrue(result.stdout.startswith(prefix), result.stdout)
-        self.assertTrue(result.stdout.endswith('.\n'), result.stdout)
+        self.assertTrue(attempts_line.startswith(prefix), result.stdout)
+        self.assertTrue(attempts_line.endswith('.'), result.stdout)
+        self.assertRegex(events_line, r'^Removed 0 notification\(s\) and 0 '
+                                      r'webhook delivery record\(s\) from '
+                                      r'before \S+Z\.$')
         before = datetime.datetime.strptime(
-            result.stdout[len(prefix):-2], '%Y-%m-%dT%H:%M:%SZ')
+            attempts_line[len(prefix):-1], '%Y-%m-%dT%H:%M:%SZ')
         expected = timeutils.utcnow() - datetime.timedelta(days=days)
         self.assertLess(abs(expected - before), datetime.timedelta(
             minutes=1))

@@ -42,7 +42,7 @@ def _fields(doc, names):
 
 
 _COMMON = ('config_id', 'input_values', 'action', 'status', 'status_reason',
-           'timeout', 'delivery_timeout')
+           'timeout', 'delivery_timeout', 'notify_url', 'notify_secret')
 
 
 def _requested_transport(doc, input_values):
@@ -60,9 +60,9 @@ def _requested_transport(doc, input_values):
     return transport
 
 
-def _respond(deployment):
+def _respond(deployment, masked=False):
     pecan.response.etag = deployment.etag
-    return {'software_deployment': views.deployment(deployment)}
+    return {'software_deployment': views.deployment(deployment, masked)}
 
 
 def _if_match():
@@ -120,7 +120,8 @@ class SignalController(object):
         payload = body.json_object(pecan.request)
         result, after = _deployments().signal(
             common.context(), self.deployment_id, payload)
-        return _respond(after)
+        # The caller may be the deployment's stack user, not its owner.
+        return _respond(after, masked=True)
 
 
 class ActionsController(object):
@@ -163,8 +164,9 @@ class AttemptsController(object):
     def get_all(self):
         common.authorize(policies.SHOW)
         return {'attempts': [
-            views.attempt(number, item) for number, item in
-            _deployments().attempts(common.context(), self.deployment_id)]}
+            views.attempt(number, item, deliveries)
+            for number, item, deliveries in _deployments().attempts(
+                common.context(), self.deployment_id)]}
 
 
 class SoftwareDeploymentController(object):
@@ -255,7 +257,8 @@ class SoftwareDeploymentsController(object):
         common.authorize(policies.INDEX)
         filters = _list_filters(params)
         return {'software_deployments': [
-            views.deployment(item) for item in _deployments().list(
+            views.deployment(item, masked=True)
+            for item in _deployments().list(
                 common.context(), server_id=params.get('server_id'),
                 **filters)]}
 

@@ -210,3 +210,35 @@ class TestHealthcheckSchema(base.ChecksTestCase):
         self.assertFalse(result.available)
         self.assertEqual('Database unreachable', result.reason)
         self.assertIn('permission denied', self.logs.output)
+
+
+class TestEvents(base.ChecksTestCase):
+
+    def test_off_by_default(self):
+        self.assertResult(checks.OK, service.check_events(self.conf()),
+                          'Notifications off; webhooks off.')
+
+    def test_webhooks_need_an_encryption_key(self):
+        conf = self.conf({'webhooks': {'allowed_hosts': 'hooks.example'},
+                          'signal': {'encryption_keys': ''}})
+        self.assertResult(checks.FAILURE, service.check_events(conf),
+                          'encryption_keys is empty')
+
+    def test_a_denied_network_must_be_one(self):
+        conf = self.conf({'webhooks': {'denied_networks': '10.0.0.0/8,x'}})
+        self.assertResult(checks.FAILURE, service.check_events(conf),
+                          "denied_networks: 'x' is not a network")
+
+    def test_notifications_with_a_driver_heat_deploy_publishes_with(self):
+        conf = self.conf({'notifications': {'enabled': 'true',
+                                            'publisher_host': 'h1'},
+                          'oslo_messaging_notifications': {'driver': 'log'}})
+        self.assertResult(checks.OK, service.check_events(conf),
+                          'Notifications on (log, publisher heat-deploy.h1)')
+
+    def test_notifications_with_another_driver_fail(self):
+        conf = self.conf({'notifications': {'enabled': 'true'},
+                          'oslo_messaging_notifications': {
+                              'driver': 'routing'}})
+        self.assertResult(checks.FAILURE, service.check_events(conf),
+                          'driver routing is not one')

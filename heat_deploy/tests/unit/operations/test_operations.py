@@ -358,7 +358,7 @@ class TestLifecycle(test_base.OperationsTestCase):
             created.id, {'out': 'late'}, 1)
         self.assertIn('Deployment timed out after 60 seconds', str(err))
         attempts = self.deployments.attempts(self.ctx, created.id)
-        number, current = attempts[0]
+        number, current, _deliveries = attempts[0]
         self.assertEqual(1, number)
         self.assertEqual({'out': 'late'}, current.late_output_values)
         self.assertIsNone(current.output_values)
@@ -410,7 +410,7 @@ class TestLifecycle(test_base.OperationsTestCase):
                           created.id, {'out': 'stale'}, 1)
         self.deployments.signal_by_capability(created.id, {'out': 'two'}, 2)
         attempts = self.deployments.attempts(self.ctx, created.id)
-        self.assertEqual([2, 1], [number for number, _item in attempts])
+        self.assertEqual([2, 1], [entry[0] for entry in attempts])
         self.assertEqual({'out': 'stale'}, attempts[1][1].late_output_values)
         self.assertEqual('one', attempts[1][1].output_values['out'])
         self.assertEqual('two', attempts[0][1].output_values['out'])
@@ -466,13 +466,13 @@ class TestLifecycle(test_base.OperationsTestCase):
         created = self._derived()
         for _round in range(5):
             self.deployments.rerun(self.ctx, created.id, BASE_URL)
-        self.assertEqual([6, 5, 4], [number for number, _item in
+        self.assertEqual([6, 5, 4], [number for number, _item, _deliveries in
                                      self.deployments.attempts(
                                          self.ctx, created.id)])
         removed = deployments.purge_attempts(
             context.get_admin_context(),
             timeutils.utcnow() + datetime.timedelta(seconds=1))
         self.assertGreaterEqual(removed, 2)
-        self.assertEqual([6], [number for number, _item in
+        self.assertEqual([6], [number for number, _item, _deliveries in
                                self.deployments.attempts(self.ctx,
                                                          created.id)])
