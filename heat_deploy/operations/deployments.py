@@ -203,20 +203,26 @@ class Deployments(object):
         created.new_notify_secret = secret
         return created
 
-    def _webhook(self, values):
-        """Check a create or PUT's notify_url; seal its secret (made when
-        absent) in ``values``.
+    def _webhook(self, values, current_url=None):
+        """Check a create or PUT's notify_url; seal its secret in
+        ``values``: the one given, or a new one for a new URL.
 
-        :returns: the secret in clear, to show once; None without a URL.
+        :param current_url: the deployment's notify_url before a PUT; a
+            PUT may give a new secret for it alone.
+        :returns: the secret in clear, to show once; None if unchanged.
         """
-        url = values.get('notify_url')
-        if not url:
-            values.pop('notify_url', None)
-            values.pop('notify_secret', None)
-            return None
-        webhooks.check_url(self.conf, url)
-        secret = values.get('notify_secret') or webhooks.new_secret()
-        values['notify_secret'] = self.secret_box.seal(secret)
+        url = values.pop('notify_url', None)
+        secret = values.pop('notify_secret', None)
+        if url:
+            webhooks.check_url(self.conf, url)
+            values['notify_url'] = url
+            secret = secret or webhooks.new_secret()
+        elif secret and not current_url:
+            raise exception.Invalid(
+                reason='A notify_secret signs the posts to a notify_url; '
+                       'give the notify_url too.')
+        if secret:
+            values['notify_secret'] = self.secret_box.seal(secret)
         return secret
 
     def _create(self, ctx, deployment_id, values, transport, base_url):
@@ -416,7 +422,7 @@ class Deployments(object):
         now = timeutils.utcnow()
         self._store_passed_deadline(session, ctx, row, now)
         changes = dict(changes)
-        secret = self._webhook(changes)
+        secret = self._webhook(changes, row.notify_url)
         starts = (changes.get('status') == signal_rules.IN_PROGRESS
                   and row.status != signal_rules.IN_PROGRESS)
         ends = (not starts and row.ended_at is None
@@ -491,7 +497,7 @@ class Deployments(object):
         self._store_passed_deadline(session, ctx, row, now)
         self._archive(session, row, now)
         changes = dict(changes)
-        secret = self._webhook(changes)
+        secret = self._webhook(changes, row.notify_url)
         old_config_id = row.config_id
         row.source_config_id = changes.pop('config_id', row.source_config_id)
         row.input_values = changes.pop('input_values', row.input_values)
@@ -511,9 +517,6 @@ class Deployments(object):
         after = queries.Deployment(row, now)
         after.new_notify_secret = secret
         self.events.deployment(session, ctx, event, after, now)
-        if row.status != signal_rules.IN_PROGRESS:
-            # NO_SIGNAL: the attempt ended as it started.
-            self.events.ended(session, ctx, after, now)
         return after
 
     def delete(self, ctx, deployment_id, base_url):

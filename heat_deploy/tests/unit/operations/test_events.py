@@ -12,6 +12,7 @@
 
 """Events in the outbox, and their delivery, without a broker."""
 
+from cryptography import fernet
 import sqlalchemy as sa
 
 from heat_deploy import context
@@ -184,3 +185,50 @@ class TestDelivery(test_base.OperationsTestCase):
 
     def _pending(self):
         return self._pending_rows(context.get_admin_context())
+
+
+class TestWebhookFields(test_base.OperationsTestCase):
+
+    overrides = {('webhooks', 'allowed_hosts'): ['hooks.example'],
+                 ('signal', 'encryption_keys'): [
+                     fernet.Fernet.generate_key().decode()]}
+
+    def setUp(self):
+        super().setUp()
+        self.config = self.state.configs.create(
+            self.ctx, 'c', 'script', configs.build_document())
+        self.deployments = self.state.deployments
+
+    def _create(self, **fields):
+        values = {'config_id': self.config.id, 'server_id': 's',
+                  'input_values': None, 'action': None, 'status': None,
+                  'status_reason': None, 'stack_user_project_id': None}
+        values.update(fields)
+        return self.deployments.create(self.ctx, values, None, BASE_URL)
+
+    def test_a_secret_is_made_shown_once_and_stored_sealed(self):
+        created = self._create(notify_url='https://hooks.example/h')
+        self.assertEqual(43, len(created.new_notify_secret))
+        shown = self.deployments.get(self.ctx, created.id)
+        self.assertIsNone(shown.new_notify_secret)
+        self.assertEqual(created.new_notify_secret,
+                         self.state.secret_box.open(shown.notify_secret))
+
+    def test_a_put_may_give_a_new_secret_for_the_url(self):
+        created = self._create(notify_url='https://hooks.example/h')
+        after = self.deployments.update(
+            self.ctx, created.id, {'notify_secret': 'x' * 20}, None,
+            BASE_URL)
+        self.assertEqual('x' * 20, after.new_notify_secret)
+        self.assertEqual('https://hooks.example/h', after.notify_url)
+
+    def test_a_secret_without_a_url_is_refused(self):
+        created = self._create()
+        err = self.assertRaises(exception.Invalid, self.deployments.update,
+                                self.ctx, created.id,
+                                {'notify_secret': 'x' * 20}, None, BASE_URL)
+        self.assertIn('give the notify_url too', str(err))
+
+    def test_a_host_not_allowed_is_refused(self):
+        self.assertRaises(exception.Invalid, self._create,
+                          notify_url='https://elsewhere.example/h')
