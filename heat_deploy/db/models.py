@@ -116,7 +116,7 @@ class SoftwareDeployment(Base):
     # Where the worker posts the deployment's terminal events, and the key
     # of their signatures (encrypted, see heat_deploy.secret_values).
     notify_url = sa.Column(sa.Text(), nullable=True)
-    notify_secret = sa.Column(sa.Text(), nullable=True)
+    notify_secret = sa.Column(types.Json(), nullable=True)
 
 
 class SoftwareDeploymentAttempt(Base):
@@ -223,7 +223,7 @@ class WebhookDelivery(Base):
     attempt = sa.Column(sa.Integer(), nullable=False)
     event = sa.Column(sa.String(32), nullable=False)
     url = sa.Column(sa.Text(), nullable=False)
-    secret = sa.Column(sa.Text(), nullable=False)
+    secret = sa.Column(types.Json(), nullable=False)
     body = sa.Column(types.LongText(), nullable=False)
     created_at = sa.Column(types.Timestamp(), nullable=False)
     next_try_at = sa.Column(types.Timestamp(), nullable=True)

@@ -40,7 +40,7 @@ def _big_id():
 def upgrade():
     with op.batch_alter_table('software_deployment') as batch:
         batch.add_column(sa.Column('notify_url', sa.Text(), nullable=True))
-        batch.add_column(sa.Column('notify_secret', sa.Text(),
+        batch.add_column(sa.Column('notify_secret', types.Json(),
                                    nullable=True))
 
     op.create_table(
@@ -64,7 +64,7 @@ def upgrade():
         sa.Column('attempt', sa.Integer(), nullable=False),
         sa.Column('event', sa.String(32), nullable=False),
         sa.Column('url', sa.Text(), nullable=False),
-        sa.Column('secret', sa.Text(), nullable=False),
+        sa.Column('secret', types.Json(), nullable=False),
         sa.Column('body', types.LongText(), nullable=False),
         sa.Column('created_at', types.Timestamp(), nullable=False),
         sa.Column('next_try_at', types.Timestamp(), nullable=True),
