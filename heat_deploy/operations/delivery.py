@@ -117,16 +117,27 @@ class Delivery(object):
             for delivery in self._due(context.get_admin_context()):
                 self._post(delivery)
                 tried += 1
-                self._take_lease(context.get_admin_context(), WEBHOOKS)
+                if not self._take_lease(context.get_admin_context(),
+                                        WEBHOOKS):
+                    break  # another worker took over
         finally:
             self._release_lease(context.get_admin_context(), WEBHOOKS)
         return tried
 
     def _post(self, delivery):
         now = timeutils.utcnow()
-        result = webhooks.send(self.conf, delivery.url,
-                               self.secret_box.open(delivery.secret),
-                               jsonutils.loads(delivery.body))
+        try:
+            secret = self.secret_box.open(delivery.secret)
+        except Exception:
+            # Sealed with a key no longer configured: this delivery fails,
+            # the others go on.
+            LOG.exception('Webhook of deployment %s: its secret cannot be '
+                          'opened with [signal] encryption_keys',
+                          delivery.deployment_id)
+            result = webhooks.DELIVERY_FAILED
+        else:
+            result = webhooks.send(self.conf, delivery.url, secret,
+                                   jsonutils.loads(delivery.body))
         tries = list(delivery.tries) + [{'time': _iso(now),
                                          'result': result}]
         next_try_at = None

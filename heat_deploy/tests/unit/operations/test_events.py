@@ -12,7 +12,10 @@
 
 """Events in the outbox, and their delivery, without a broker."""
 
+import datetime
+
 from cryptography import fernet
+from oslo_utils import timeutils
 import sqlalchemy as sa
 
 from heat_deploy import context
@@ -23,6 +26,7 @@ from heat_deploy import exception
 from heat_deploy import notifier
 from heat_deploy.operations import configs
 from heat_deploy.operations import delivery
+from heat_deploy import secret_values
 from heat_deploy.tests.unit.operations import base as test_base
 
 BASE_URL = 'http://heat-deploy.test'
@@ -232,3 +236,34 @@ class TestWebhookFields(test_base.OperationsTestCase):
     def test_a_host_not_allowed_is_refused(self):
         self.assertRaises(exception.Invalid, self._create,
                           notify_url='https://elsewhere.example/h')
+
+
+class TestWebhookDelivery(test_base.OperationsTestCase):
+
+    def test_a_secret_that_cannot_be_opened_fails_that_delivery_only(self):
+        other_box = secret_values.SecretBox(
+            [fernet.Fernet.generate_key().decode()])
+        self._add(other_box.seal('s'))
+        posting = delivery.Delivery(self.state.conf, self.state.secret_box,
+                                    _Publisher)
+        self.assertGreaterEqual(posting.post_webhooks(), 1)
+        [mine] = self._mine()
+        self.assertEqual(['delivery failed'],
+                         [item['result'] for item in mine.tries])
+
+    @engine.writer
+    def _add_row(self, ctx, sealed):
+        event_queries.add_delivery(
+            ctx.session, self.project, 1, 'complete',
+            'https://hooks.example/h', sealed, '{}',
+            timeutils.utcnow() - datetime.timedelta(seconds=1))
+
+    def _add(self, sealed):
+        self._add_row(context.get_admin_context(), sealed)
+
+    @engine.reader
+    def _mine_rows(self, ctx):
+        return event_queries.deliveries_of(ctx.session, self.project)
+
+    def _mine(self):
+        return self._mine_rows(context.get_admin_context())
