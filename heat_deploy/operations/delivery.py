@@ -75,7 +75,10 @@ class Delivery(object):
             return 0
         if self.publisher is None:
             self.publisher = self.publisher_factory(self.conf)
-        if not self._take_lease(context.get_admin_context(), NOTIFICATIONS):
+        # An idle sweep reads, and writes nothing (no lease).
+        if not self._pending(context.get_admin_context()) or \
+                not self._take_lease(context.get_admin_context(),
+                                     NOTIFICATIONS):
             return 0
         sent = 0
         try:
@@ -110,7 +113,8 @@ class Delivery(object):
 
     def post_webhooks(self):
         """Post the webhooks that are due; returns how many were tried."""
-        if not self._take_lease(context.get_admin_context(), WEBHOOKS):
+        if not self._due(context.get_admin_context()) or \
+                not self._take_lease(context.get_admin_context(), WEBHOOKS):
             return 0
         tried = 0
         try:
