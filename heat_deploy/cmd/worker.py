@@ -46,30 +46,46 @@ def main(argv=None):
         conf = service.prepare_service(
             sys.argv[1:] if argv is None else argv, conf=conf)
         if conf.once:
-        counts, failed = [], False
-        for what, step in sweeper.steps():
-            try:
-                counts.append(step())
-            except Exception as err:
-                # Which step: a bare socket error does not say whether the
-                # database or the message bus failed.
-                print('heat-deploy-worker: %s failed: %s'
-                      % (what.capitalize(), checks.one_line(err)),
-                      file=sys.stderr)
-                if not isinstance(err, notifier.PublishFailed):
-                    return 1
-                # The broker being away does not keep webhooks from being
-                # posted.
-                failed = True
-        if failed:
-            return 1
-        print('Stored %d passed deadline(s). Published %d notification(s). '
-              'Posted %d webhook(s).' % tuple(counts))
-        return 0
+            # One pass reports the database as it is now instead of
+            # waiting through oslo.db's start-up retries; the loop outlives
+            # outages anyway.
+            conf.set_override('max_retries', 0, group='database')
+        db_engine.configure(conf)
+        sweeper = worker.make_sweeper(conf)
+    except Exception as err:
+        print('heat-deploy-worker: %s' % checks.one_line(err),
+              file=sys.stderr)
+        return 1
+    if conf.once:
+        return _sweep_once(sweeper)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_args: sweeper.stop())
     LOG.info('heat-deploy-worker sweeping every %d s',
              conf.deployment.sweep_interval)
     sweeper.run()
     LOG.info('heat-deploy-worker stopped')
+    return 0
+
+
+def _sweep_once(sweeper):
+    """Run each step once; print their counts; returns the exit status."""
+    counts, failed = [], False
+    for what, step in sweeper.steps():
+        try:
+            counts.append(step())
+        except Exception as err:
+            # Which step: a bare socket error does not say whether the
+            # database or the message bus failed.
+            print('heat-deploy-worker: %s failed: %s'
+                  % (what.capitalize(), checks.one_line(err)),
+                  file=sys.stderr)
+            if not isinstance(err, notifier.PublishFailed):
+                return 1
+            # The broker being away does not keep webhooks from being
+            # posted.
+            failed = True
+    if failed:
+        return 1
+    print('Stored %d passed deadline(s). Published %d notification(s). '
+          'Posted %d webhook(s).' % tuple(counts))
     return 0
