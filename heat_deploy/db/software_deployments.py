@@ -298,10 +298,19 @@ def touch_server(session, row):
 
 
 def save(session, row):
-    """Write the changes made to a fetched row; bumps its generation."""
+    """Write the changes made to a fetched row; bumps its generation.
+
+    :raises heat_deploy.exception.Invalid: the config it names was deleted
+        after it was checked.
+    """
     row.updated_at = timeutils.utcnow()
     row.generation = row.generation + 1
-    session.flush()
+    # Read before the flush: a failed flush expires the row.
+    config_id = row.config_id
+    try:
+        session.flush()
+    except db_exc.DBReferenceError:
+        raise config_not_found(config_id)
 
 
 def _last_changed():
