@@ -55,6 +55,9 @@ class ThreadingWSGIServer(socketserver.ThreadingMixIn,
     """One thread per request, so a slow client does not block others."""
 
     daemon_threads = True
+    # The listen backlog: the standard library's 5 drops connections when
+    # a few dozen clients connect at once.
+    request_queue_size = 128
 
 
 def _dev_signing_key():

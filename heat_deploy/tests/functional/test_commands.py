@@ -15,8 +15,10 @@
 import datetime
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
@@ -389,6 +391,41 @@ class TestDevServer(testtools.TestCase):
                               headers={'X-Auth-Token': 'dev'}, timeout=10)
         self.assertEqual(['from-cli'], [config['name'] for config in
                                         listed.json()['software_configs']])
+
+    def test_dev_server_takes_64_clients_at_once(self):
+        url, _directory = self.start()
+        port = int(url.rsplit(':', 1)[1])
+        clients = 64
+        ready = threading.Barrier(clients)
+        answers = [None] * clients
+
+        connect_seconds = [None] * clients
+
+        def client(number):
+            # Connect all at once: the listen backlog must hold the burst.
+            # A connection it drops is retried by the kernel after 1 s (or
+            # reset), whatever the server does next.
+            ready.wait(timeout=30)
+            started = time.monotonic()
+            try:
+                with socket.create_connection(('127.0.0.1', port),
+                                              timeout=30) as conn:
+                    connect_seconds[number] = time.monotonic() - started
+                    conn.sendall(b'GET / HTTP/1.0\r\nHost: x\r\n\r\n')
+                    answers[number] = conn.recv(12)
+            except OSError as err:
+                answers[number] = err
+
+        threads = [threading.Thread(target=client, args=(number,))
+                   for number in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        self.assertEqual([b'HTTP/1.0 300'] * clients, answers)
+        self.assertLess(max(connect_seconds), 1.0,
+                        'some connections were dropped by a full listen '
+                        'backlog and retried')
 
     def test_readme_cli_quick_start(self):
         url, directory = self.start()
