@@ -13,13 +13,7 @@
 """The API forms of configs and deployments, as Heat renders them."""
 
 from heat_deploy import secret_values
-
-TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
-
-
-def format_time(value):
-    """Heat's timestamp format: UTC, whole seconds, literal Z."""
-    return value.strftime(TIME_FORMAT) if value is not None else None
+from heat_deploy import timestamps
 
 
 def config(row, secret_box=None):
@@ -40,7 +34,7 @@ def config(row, secret_box=None):
         'inputs': inputs,
         'outputs': doc.get('outputs', []),
         'options': doc.get('options', {}),
-        'creation_time': format_time(row.created_at),
+        'creation_time': timestamps.format_time(row.created_at),
     }
 
 
@@ -50,7 +44,7 @@ def config_summary(row, with_project=False):
         'id': row.id,
         'name': row.name,
         'group': row.group,
-        'creation_time': format_time(row.created_at),
+        'creation_time': timestamps.format_time(row.created_at),
     }
     if with_project:
         summary['project'] = row.tenant
@@ -77,14 +71,14 @@ def deployment(item, masked=False):
         'action': item.action,
         'status': item.status,
         'status_reason': item.status_reason,
-        'creation_time': format_time(item.created_at),
+        'creation_time': timestamps.format_time(item.created_at),
     }
     if item.updated_at is not None:
-        result['updated_time'] = format_time(item.updated_at)
+        result['updated_time'] = timestamps.format_time(item.updated_at)
     result['timeout'] = item.timeout
     result['delivery_timeout'] = item.delivery_timeout
-    result['deadline_time'] = format_time(item.deadline_time)
-    result['delivered_time'] = format_time(item.delivered_at)
+    result['deadline_time'] = timestamps.format_time(item.deadline_time)
+    result['delivered_time'] = timestamps.format_time(item.delivered_at)
     if item.notify_url:
         result['notify_url'] = secret_values.MASK if masked \
             else item.notify_url
@@ -107,9 +101,9 @@ def attempt(number, item, deliveries=()):
         'status': item.status,
         'status_reason': item.status_reason,
         'output_values': item.output_values,
-        'start_time': format_time(item.started_at),
-        'delivered_time': format_time(item.delivered_at),
-        'end_time': format_time(item.ended_at),
+        'start_time': timestamps.format_time(item.started_at),
+        'delivered_time': timestamps.format_time(item.delivered_at),
+        'end_time': timestamps.format_time(item.ended_at),
     }
     if item.late_output_values is not None:
         result['late_output_values'] = item.late_output_values

@@ -30,6 +30,7 @@ from heat_deploy.db import migration
 from heat_deploy.operations import delivery
 from heat_deploy.operations import deployments
 from heat_deploy import service
+from heat_deploy import timestamps
 
 
 def do_db_sync(conf):
@@ -68,14 +69,14 @@ def do_purge(conf):
     removed = deployments.purge_attempts(context.get_admin_context(),
                                          before)
     print('Removed %d attempt(s) that ended before %s.'
-          % (removed, before.strftime('%Y-%m-%dT%H:%M:%SZ')))
+          % (removed, timestamps.format_time(before)))
     kept_since = now - datetime.timedelta(
         days=conf.notifications.retention)
     events, deliveries = delivery.purge_events(context.get_admin_context(),
                                                kept_since)
     print('Removed %d notification(s) and %d webhook delivery record(s) '
           'from before %s.' % (events, deliveries,
-                               kept_since.strftime('%Y-%m-%dT%H:%M:%SZ')))
+                               timestamps.format_time(kept_since)))
 
 
 def _purge_arguments(parser):

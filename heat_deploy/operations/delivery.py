@@ -33,6 +33,7 @@ from heat_deploy import context
 from heat_deploy.db import engine
 from heat_deploy.db import events as queries
 from heat_deploy import notifier
+from heat_deploy import timestamps
 from heat_deploy import webhooks
 
 LOG = logging.getLogger(__name__)
@@ -41,10 +42,6 @@ LEASE_SECONDS = 60
 BATCH = 100
 NOTIFICATIONS = 'notifications'
 WEBHOOKS = 'webhooks'
-
-
-def _iso(value):
-    return value.strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
 class Delivery(object):
@@ -75,7 +72,9 @@ class Delivery(object):
             return 0
         if self.publisher is None:
             self.publisher = self.publisher_factory(self.conf)
-        # An idle sweep reads, and writes nothing (no lease).
+        # An idle sweep reads, and writes nothing (no lease). What is
+        # pending is read again under the lease: the worker that held it
+        # may have sent these meanwhile.
         if not self._pending(context.get_admin_context()) or \
                 not self._take_lease(context.get_admin_context(),
                                      NOTIFICATIONS):
@@ -113,6 +112,8 @@ class Delivery(object):
 
     def post_webhooks(self):
         """Post the webhooks that are due; returns how many were tried."""
+        # As for notifications: a cheap idle check, then the due ones read
+        # again under the lease.
         if not self._due(context.get_admin_context()) or \
                 not self._take_lease(context.get_admin_context(), WEBHOOKS):
             return 0
@@ -142,7 +143,7 @@ class Delivery(object):
         else:
             result = webhooks.send(self.conf, delivery.url, secret,
                                    jsonutils.loads(delivery.body))
-        tries = list(delivery.tries) + [{'time': _iso(now),
+        tries = list(delivery.tries) + [{'time': timestamps.format_time(now),
                                          'result': result}]
         next_try_at = None
         if webhooks.should_retry(self.conf, len(tries), result):

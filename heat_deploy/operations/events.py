@@ -29,6 +29,7 @@ from oslo_utils import uuidutils
 
 from heat_deploy.db import events as queries
 from heat_deploy import lifecycle
+from heat_deploy import timestamps
 
 PAYLOAD_VERSION = '1.0'
 
@@ -38,17 +39,13 @@ DEPLOYMENT = 'software_deployment.'
 TERMINAL = ('complete', 'failed', 'timeout', 'cancel')
 
 
-def _time(value):
-    return value.strftime('%Y-%m-%dT%H:%M:%SZ') if value else None
-
-
 def config_payload(ctx, row):
     return {
         'version': PAYLOAD_VERSION,
         'tenant_id': row.tenant,
         'user_id': ctx.user_id,
         'config_id': row.id,
-        'creation_time': _time(row.created_at),
+        'creation_time': timestamps.format_time(row.created_at),
     }
 
 
@@ -69,8 +66,8 @@ def deployment_payload(ctx, item):
         'status': item.status,
         'status_reason': item.status_reason,
         'attempt': item.attempt,
-        'creation_time': _time(item.created_at),
-        'updated_time': _time(item.updated_at),
+        'creation_time': timestamps.format_time(item.created_at),
+        'updated_time': timestamps.format_time(item.updated_at),
         'output_names': sorted(item.output_values or {}),
     }
 
