@@ -122,3 +122,16 @@ def shared_migrated_database():
             engine.dispose()
         _shared[backend] = url
     return _shared[backend]
+
+
+def migrated_database(owner, backend):
+    """URL of a new database of ``backend``, migrated to the newest
+    revision, that the fixture or test ``owner`` drops.
+    """
+    database = owner.useFixture(Database(backend))
+    engine = sa.create_engine(database.url)
+    try:
+        migration.upgrade(engine=engine)
+    finally:
+        engine.dispose()
+    return database.url

@@ -31,22 +31,18 @@ import functools
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 import uuid
 
 import fixtures
 import requests
-import sqlalchemy as sa
 import testtools
 from testtools import content
 
-from heat_deploy.db import migration
 from heat_deploy.tests import db_fixture
 from heat_deploy.tests.functional.fixtures import service
 
-BIN = os.path.dirname(sys.executable)
 BACKEND = os.environ.get(db_fixture.BACKEND_ENV, 'sqlite')
 GUNICORN_WORKERS = 4
 # Attempts each deployment keeps, the current one included.
@@ -94,31 +90,13 @@ def sleep_until(moment):
         time.sleep(remaining)
 
 
-def command(name, *args):
-    """A console script of this interpreter's environment, as a list."""
-    return [os.path.join(BIN, name)] + list(args)
-
-
-def command_env():
-    # The configuration file is named on the command line; one named by the
-    # environment of whoever runs the tests must not be read instead.
-    env = dict(os.environ)
-    env.pop(service.service.CONFIG_FILE_ENV, None)
-    return env
-
-
 class _Service(fixtures.Fixture):
     """A freshly migrated database and heat_deploy on it under gunicorn."""
 
     def _setUp(self):
-        database = self.useFixture(db_fixture.Database(BACKEND))
-        engine = sa.create_engine(database.url)
-        try:
-            migration.upgrade(engine=engine)
-        finally:
-            engine.dispose()
+        url = db_fixture.migrated_database(self, BACKEND)
         self.server = self.useFixture(service.RunningServer(
-            sections={'database': {'connection': database.url},
+            sections={'database': {'connection': url},
                       'deployment': {'max_attempts_kept': str(KEEP)}},
             workers=GUNICORN_WORKERS))
 
@@ -302,9 +280,10 @@ class TestLifecycle(testtools.TestCase):
     # Helpers: the commands
 
     def run_command(self, *args):
-        result = subprocess.run(command(*args), capture_output=True,
-                                text=True, timeout=COMMAND_TIMEOUT,
-                                env=command_env())
+        result = subprocess.run(service.console_script(*args),
+                                capture_output=True, text=True,
+                                timeout=COMMAND_TIMEOUT,
+                                env=service.command_env())
         self.assertEqual(0, result.returncode, result.stderr)
         return result.stdout
 
@@ -783,10 +762,10 @@ class TestLifecycle(testtools.TestCase):
         started = time.monotonic()
         sleep_until(started + 1 + MARGIN)
         workers = [subprocess.Popen(
-            command('heat-deploy-worker', '--config-file',
-                    self.server.conf_file, '--once'),
+            service.console_script('heat-deploy-worker', '--config-file',
+                                   self.server.conf_file, '--once'),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=command_env()) for _ in range(2)]
+            env=service.command_env()) for _ in range(2)]
         counts = []
         for worker in workers:
             stdout, stderr = worker.communicate(timeout=COMMAND_TIMEOUT)

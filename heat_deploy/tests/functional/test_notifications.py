@@ -40,7 +40,6 @@ import select
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from urllib import parse
@@ -53,7 +52,6 @@ import sqlalchemy as sa
 import testtools
 from testtools import content
 
-from heat_deploy.db import migration
 from heat_deploy.db import models
 from heat_deploy.operations import delivery
 from heat_deploy.tests import db_fixture
@@ -61,7 +59,6 @@ from heat_deploy.tests.functional.fixtures import notifications
 from heat_deploy.tests.functional.fixtures import service
 from heat_deploy.tests.functional.fixtures import tcpproxy
 
-BIN = os.path.dirname(sys.executable)
 BACKEND = os.environ.get(db_fixture.BACKEND_ENV, 'sqlite')
 HEADERS = {'X-Auth-Token': 't'}
 HTTP_TIMEOUT = 30
@@ -100,19 +97,6 @@ TIMED_OUT = 'Deployment timed out after %d seconds'
 
 Outbox = models.EventOutbox.__table__
 Lease = models.WorkerLease.__table__
-
-
-def command(name, *args):
-    """A console script of this interpreter's environment, as a list."""
-    return [os.path.join(BIN, name)] + list(args)
-
-
-def command_env():
-    # The configuration files are named on the command line; one named by
-    # the environment of whoever runs the tests must not be read instead.
-    env = dict(os.environ)
-    env.pop(service.service.CONFIG_FILE_ENV, None)
-    return env
 
 
 def broker_address():
@@ -207,15 +191,9 @@ class _Service(fixtures.Fixture):
     """
 
     def _setUp(self):
-        database = self.useFixture(db_fixture.Database(BACKEND))
-        self.database_url = database.url
-        engine = sa.create_engine(database.url)
-        try:
-            migration.upgrade(engine=engine)
-        finally:
-            engine.dispose()
+        self.database_url = db_fixture.migrated_database(self, BACKEND)
         self.server = self.useFixture(service.RunningServer(
-            sections={'database': {'connection': database.url},
+            sections={'database': {'connection': self.database_url},
                       'notifications': {'enabled': 'true'},
                       'quota': {'max_software_deployments_per_tenant':
                                 str(QUOTA)}}))
@@ -394,9 +372,9 @@ class TestNotifications(testtools.TestCase):
         """Run heat-deploy-worker to its end; returns the result."""
         started = time.monotonic()
         result = subprocess.run(
-            command('heat-deploy-worker', *conf) + list(args),
+            service.console_script('heat-deploy-worker', *conf) + list(args),
             capture_output=True, text=True, timeout=COMMAND_TIMEOUT,
-            env=command_env())
+            env=service.command_env())
         self.outputs.append(
             'heat-deploy-worker %s: exit %s after %.1f s\n--- stdout\n%s'
             '--- stderr\n%s' % (' '.join(args), result.returncode,
@@ -428,10 +406,11 @@ class TestNotifications(testtools.TestCase):
                             'worker.log')
         log_file = open(path, 'w')
         self.addCleanup(log_file.close)
-        process = subprocess.Popen(command('heat-deploy-worker', *conf),
+        process = subprocess.Popen(service.console_script('heat-deploy-worker',
+                                                          *conf),
                                    stdout=log_file,
                                    stderr=subprocess.STDOUT,
-                                   env=command_env())
+                                   env=service.command_env())
         # Cleanups run last first: the process ends, then its log is
         # kept, then the file goes.
         self.addCleanup(self._keep_log, path, process.pid)
@@ -872,9 +851,9 @@ class TestNotifications(testtools.TestCase):
         link = self.useFixture(_SlowLink(broker_address(), RACE_ANSWER))
         conf = self.write_worker_conf(through(link.port))
         workers = [subprocess.Popen(
-            command('heat-deploy-worker', *conf) + ['--once'],
+            service.console_script('heat-deploy-worker', *conf) + ['--once'],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=command_env()) for _ in range(2)]
+            env=service.command_env()) for _ in range(2)]
         for worker in workers:
             self.addCleanup(self._end_process, worker)
         counts = []

@@ -34,7 +34,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 from urllib import parse
@@ -47,12 +46,10 @@ import sqlalchemy as sa
 import testtools
 from testtools import content
 
-from heat_deploy.db import migration
 from heat_deploy.tests import db_fixture
 from heat_deploy.tests.functional.fixtures import service
 from heat_deploy import webhooks
 
-BIN = os.path.dirname(sys.executable)
 BACKEND = os.environ.get(db_fixture.BACKEND_ENV, 'sqlite')
 HTTP_TIMEOUT = 30
 COMMAND_TIMEOUT = 120
@@ -114,25 +111,6 @@ def sleep_until(moment):
     remaining = moment - time.monotonic()
     if remaining > 0:
         time.sleep(remaining)
-
-
-def command_env():
-    # The configuration file is named on the command line; one named by the
-    # environment of whoever runs the tests must not be read instead.
-    env = dict(os.environ)
-    env.pop(service.service.CONFIG_FILE_ENV, None)
-    return env
-
-
-def migrated_database(test_fixture):
-    """URL of a new, migrated database that the fixture drops."""
-    database = test_fixture.useFixture(db_fixture.Database(BACKEND))
-    engine = sa.create_engine(database.url)
-    try:
-        migration.upgrade(engine=engine)
-    finally:
-        engine.dispose()
-    return database.url
 
 
 # What the receiver got: its arrival (Unix and monotonic time), the path
@@ -215,7 +193,7 @@ class _Service(fixtures.Fixture):
 
     def _setUp(self):
         self.key = fernet.Fernet.generate_key().decode('ascii')
-        self.database_url = migrated_database(self)
+        self.database_url = db_fixture.migrated_database(self, BACKEND)
         self.server = self.useFixture(service.RunningServer(
             sections={'database': {'connection': self.database_url},
                       'signal': {'encryption_keys': self.key},
@@ -398,10 +376,10 @@ class TestWebhooks(testtools.TestCase):
         (deadlines stored, notifications published, webhooks posted).
         """
         result = subprocess.run(
-            [os.path.join(BIN, 'heat-deploy-worker'), '--config-file',
-             conf_file or self.conf_file, '--once'],
+            service.console_script('heat-deploy-worker', '--config-file',
+                                   conf_file or self.conf_file, '--once'),
             capture_output=True, text=True, timeout=COMMAND_TIMEOUT,
-            env=command_env())
+            env=service.command_env())
         self.worker_output.append(result.stdout + result.stderr)
         self.assertEqual(0, result.returncode, result.stderr)
         match = WORKER_COUNTS.search(result.stdout)
