@@ -10,8 +10,9 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The background work of heat_deploy: each sweep stores passed
-deadlines, publishes pending notifications and posts due webhooks.
+"""The background work of heat_deploy: each sweep pulls the outputs of
+pull transports (ZAQAR_SIGNAL), stores passed deadlines, publishes pending
+notifications and posts due webhooks.
 
 Views show a passed deadline at once; the sweep stores it, so that the
 stored rows, and whatever reads them, follow. heat-deploy-worker runs it
@@ -25,6 +26,10 @@ from oslo_log import log as logging
 
 from heat_deploy.api import views
 from heat_deploy import checks
+from heat_deploy import context
+from heat_deploy.db import engine
+from heat_deploy.db import pulls
+from heat_deploy import exception
 from heat_deploy.operations import delivery
 from heat_deploy.operations import deployments
 from heat_deploy.operations import events
@@ -32,6 +37,9 @@ from heat_deploy import secret_values
 from heat_deploy.signal import manager
 
 LOG = logging.getLogger(__name__)
+
+# Deployments one read of the pull step lists.
+PULL_BATCH = 100
 
 
 def make_sweeper(conf):
@@ -67,10 +75,42 @@ class Sweeper(object):
     def steps(self):
         """What a sweep does, in order: (what, callable returning a count).
         """
-        return (('storing passed deadlines',
+        return (('pulling signals', self.pull_signals),
+                ('storing passed deadlines',
                  lambda: len(self.deployments.sweep())),
                 ('publishing notifications', self.delivery.publish_events),
                 ('posting webhooks', self.delivery.post_webhooks))
+
+    def pull_signals(self):
+        """Pull and apply the outputs that pull transports hold for
+        IN_PROGRESS deployments, whether or not anybody shows them.
+
+        Readers may pull at once (API processes, other workers): the
+        transport's claims make each signal apply once. A transport that
+        fails is logged and tried again on the next sweep.
+
+        :returns: how many deployments got signals.
+        """
+        drivers = self.deployments.drivers.drivers
+        transports = [name for name, driver in drivers.items()
+                      if driver.pull]
+        admin = context.get_admin_context()
+        pulled = 0
+        after = None
+        while transports:
+            ids = _waiting(context.get_admin_context(), transports, after)
+            for deployment_id in ids:
+                try:
+                    deployment = self.deployments.get(admin, deployment_id)
+                except exception.DeploymentNotFound:
+                    continue
+                if self.deployments.pull_signals(admin,
+                                                 deployment) is not None:
+                    pulled += 1
+            if len(ids) < PULL_BATCH:
+                break
+            after = ids[-1]
+        return pulled
 
     def sweep_once(self):
         """One sweep; returns the count of each step (None if it failed).
@@ -106,3 +146,8 @@ class Sweeper(object):
                                   daemon=True)
         thread.start()
         return thread
+
+
+@engine.reader
+def _waiting(ctx, transports, after):
+    return pulls.waiting(ctx.session, transports, after, PULL_BATCH)

@@ -86,6 +86,11 @@ def _sweep_once(sweeper):
             failed = True
     if failed:
         return 1
-    print('Stored %d passed deadline(s). Published %d notification(s). '
-          'Posted %d webhook(s).' % tuple(counts))
+    pulled, *counts = counts
+    summary = ('Stored %d passed deadline(s). Published %d notification(s). '
+               'Posted %d webhook(s).' % tuple(counts))
+    if pulled:
+        summary = ('Applied pulled signals to %d deployment(s). %s'
+                   % (pulled, summary))
+    print(summary)
     return 0

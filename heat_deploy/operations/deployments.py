@@ -93,22 +93,61 @@ class Deployments(object):
             ctx.session, ctx, deployment_id, self.stack_user_role))
 
     def show(self, ctx, deployment_id):
-        """A deployment; an IN_PROGRESS one of a pull transport is polled.
+        """A deployment; one of a pull transport is polled first.
 
         As in Heat, showing such a deployment fetches pending outputs from
-        the transport and applies them before answering.
+        the transport and applies them before answering (see pull_signals).
         """
         deployment = self.get(ctx, deployment_id)
+        return self.pull_signals(ctx, deployment) or deployment
+
+    def pull_signals(self, ctx, deployment):
+        """Fetch a pull transport's signals of one deployment; apply them.
+
+        Only while the current attempt is IN_PROGRESS, or was ended by the
+        service (what arrives then is kept as late outputs). Each pulled
+        signal is applied, in order, for the attempt it was fetched for,
+        and acknowledged to the driver only once stored, so that a signal
+        that two readers fetch at once is applied once (see
+        SignalDriver.fetch_outputs). A transport that fails is logged and
+        nothing changes: the caller answers with the stored state.
+
+        :param deployment: a Deployment, as read by the caller.
+        :returns: the Deployment after the last signal applied, or None if
+            nothing was pulled.
+        """
         driver = self.drivers.find(deployment.transport)
         if (driver is None or not driver.pull
-                or deployment.status != signal_rules.IN_PROGRESS):
-            return deployment
-        details = manager.call_driver(driver, 'fetch_outputs', ctx,
-                                      self._info(deployment))
-        if details is None:
-            return deployment
-        # Refused pulled outputs are kept on the attempt; the show answers.
-        return self._apply_signal(ctx, deployment_id, details)[1]
+                or (deployment.status != signal_rules.IN_PROGRESS
+                    and deployment.ended_by is None)):
+            return None
+        info = self._info(deployment)
+        try:
+            pulled = manager.call_driver(driver, 'fetch_outputs', ctx, info)
+        except manager.SignalTransportFailed:
+            # Logged there; the stored state is the answer.
+            return None
+        if pulled is None:
+            return None
+        if isinstance(pulled, dict):
+            pulled = [base.PulledSignal(pulled)]
+        after = None
+        for signal in pulled:
+            # Refused pulled outputs are kept on the attempt.
+            result, after, refusal = self._apply_signal(
+                ctx, deployment.id, signal.details, deployment.attempt)
+            LOG.info('Pulled signal of deployment %(id)s: %(outcome)s',
+                     {'id': deployment.id, 'outcome': (
+                         refusal or (result.describe(deployment.id)
+                                     if result else 'ignored'))})
+        receipts = [signal.receipt for signal in pulled]
+        try:
+            manager.call_driver(driver, 'acknowledge_outputs', ctx, info,
+                                receipts)
+        except manager.SignalTransportFailed:
+            # They come back later and are ignored then: stored already.
+            pass
+        return after
 
     @engine.reader
     def list(self, ctx, server_id=None, **filters):

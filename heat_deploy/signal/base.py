@@ -87,6 +87,20 @@ class DeploymentInfo(object):
         self.attempt = attempt
 
 
+class PulledSignal(object):
+    """One signal a pull transport fetched (see fetch_outputs()).
+
+    :ivar details: dict of output names to values, as parse_signal()
+        returns them.
+    :ivar receipt: whatever the driver needs to acknowledge it (a claimed
+        message's id, say); the core only hands it back.
+    """
+
+    def __init__(self, details, receipt=None):
+        self.details = details
+        self.receipt = receipt
+
+
 def payload_details(payload):
     """The agents' JSON object as signal details (None counts as {}).
 
@@ -225,13 +239,47 @@ class SignalDriver(abc.ABC):
     def fetch_outputs(self, context, deployment):
         """Fetch pending outputs of a pull transport.
 
-        Called when an IN_PROGRESS deployment of this transport is shown.
+        Called when a deployment of this transport is shown while its
+        current attempt is IN_PROGRESS or was ended by the service (a
+        deadline, a cancel: what arrives then is kept as late outputs), and
+        by the worker's sweep for every IN_PROGRESS one. Two readers may
+        call it for one deployment at once (two API processes, an API and a
+        worker).
 
-        :param context: the caller's RequestContext.
-        :param deployment: a DeploymentInfo.
-        :returns: the signal's details, or None if nothing arrived yet.
+        A transport that can hold a signal back until it was applied (a
+        queue with claims) returns PulledSignal items: the core applies
+        each, in order, and then hands their receipts to
+        acknowledge_outputs(). Until then the driver must keep them from
+        other readers, and must offer them again if they are never
+        acknowledged (a reader died), so that no signal is applied twice
+        or lost. Otherwise it returns one signal's details, applied once
+        fetched.
+
+        :param context: the caller's RequestContext (an admin context in
+            the sweep).
+        :param deployment: a DeploymentInfo; ``attempt`` is the attempt
+            whose signals to fetch.
+        :returns: None if nothing arrived yet; a list of PulledSignal; or
+            (the older form) one signal's details.
         :raises SignalNotSupported: the transport pushes its outputs.
-        :raises SignalBackendError: the store could not be read.
+        :raises SignalBackendError: the store could not be read; the show
+            answers with the stored deployment and logs the operator
+            message.
         """
         raise SignalNotSupported(
             'The %s transport does not poll for outputs.' % self.name)
+
+    def acknowledge_outputs(self, context, deployment, receipts):
+        """Forget pulled signals that the core has applied and stored.
+
+        Called after every PulledSignal of one fetch_outputs() call was
+        applied (or refused and kept as late outputs), with their receipts
+        in the same order. A failure here loses nothing: the signals come
+        back and are applied again, which the signal rules make harmless
+        (a deployment that is no longer IN_PROGRESS ignores them).
+
+        :param context: the context fetch_outputs() got.
+        :param deployment: the DeploymentInfo fetch_outputs() got.
+        :param receipts: the receipts of the applied PulledSignals.
+        :raises SignalBackendError: the store could not be reached.
+        """

@@ -55,14 +55,8 @@ class TestHeatSignal(testtools.TestCase):
                 'signal': {
                     'enabled_transports': 'CFN_SIGNAL,NO_SIGNAL,HEAT_SIGNAL',
                     'encryption_keys': fernet.Fernet.generate_key().decode()},
-                'heat_signal': {
-                    'auth_url': cls.keystone.auth_url,
-                    'stack_user_domain_name':
-                        cls.keystone.stack_user_domain_name,
-                    'stack_domain_admin': cls.keystone.stack_domain_admin,
-                    'stack_domain_admin_password':
-                        cls.keystone.stack_domain_admin_password,
-                    'region_name': keystone.REGION, **heat_signal},
+                'heat_signal': cls.keystone.heat_signal_options(
+                    **heat_signal),
             })
             cls.server.setUp()
         except Exception:
