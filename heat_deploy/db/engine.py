@@ -19,11 +19,14 @@ session those give the request context.
 
 import functools
 import inspect
+import time
 
 from oslo_db import api as oslo_db_api
+from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import enginefacade
 import sqlalchemy as sa
 from sqlalchemy.engine import url as sa_url
+from sqlalchemy.pool import base as pool_base
 
 context_manager = enginefacade.transaction_context()
 
@@ -53,7 +56,33 @@ def _in_transaction(ctx):
     return True
 
 
-reader = context_manager.reader
+def reader(function):
+    """A read transaction that runs again once if its connection was lost.
+
+    A connection that the database dropped while it sat in the pool fails
+    on its first statement (connections in steady use are not pinged, see
+    _check_connections); the pool is emptied then, and a read can simply
+    run again on a new connection. Called inside another transaction, it
+    joins that one.
+    """
+    in_transaction = context_manager.reader(function)
+    context_index = _context_index(function)
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        if _in_transaction(args[context_index]):
+            return in_transaction(*args, **kwargs)
+        try:
+            return in_transaction(*args, **kwargs)
+        except db_exc.DBConnectionError:
+            return in_transaction(*args, **kwargs)
+    return run
+
+
+def _context_index(function):
+    """The context is the first argument, after self for methods."""
+    return 1 if inspect.getfullargspec(function).args[0] in (
+        'self', 'cls') else 0
 
 
 def writer(function):
@@ -69,9 +98,7 @@ def writer(function):
     retried = oslo_db_api.wrap_db_retry(
         max_retries=8, retry_interval=0.02, max_retry_interval=0.5,
         retry_on_deadlock=True)(in_transaction)
-    # The context is the first argument, after self for methods.
-    context_index = 1 if inspect.getfullargspec(function).args[0] in (
-        'self', 'cls') else 0
+    context_index = _context_index(function)
 
     @functools.wraps(function)
     def run(*args, **kwargs):
@@ -87,6 +114,8 @@ def writer(function):
 
 def _settings(conf):
     settings = dict(conf.database.items())
+    # oslo.db's sleep(0) at every check-in only helps eventlet servers.
+    settings['thread_checkin'] = False
     # oslo.db picks MySQL's 3-byte "utf8" unless the URL names a charset;
     # configs and outputs must keep 4-byte characters such as emoji.
     url = sa_url.make_url(settings['connection'])
@@ -112,7 +141,51 @@ def configure(conf):
         context_manager.patch_factory(enginefacade.transaction_context())
     context_manager.configure(**settings)
     context_manager.append_on_engine_create(_serialise_sqlite_writes)
+    context_manager.append_on_engine_create(functools.partial(
+        _check_connections, conf.database_pool.ping_after_idle))
     _configured = settings
+
+
+def _check_connections(ping_after_idle, engine):
+    """Ping only connections that sat unused; no reset after a commit.
+
+    oslo.db turns on SQLAlchemy's pre-ping, one round trip to the database
+    whenever a request takes a connection, and the pool rolls back every
+    connection it gets back, another round trip after every COMMIT. Both
+    double what a short request costs. Here a connection is pinged only
+    after ``ping_after_idle`` seconds unused, when the database may have
+    closed it; a dead one is replaced before the request uses it. And the
+    pool leaves connections as they come back: every transaction of the
+    service ends through its Session or Connection (commit, or rollback,
+    which closing one with a transaction open does), so none comes back
+    in the middle of one.
+    """
+    if ping_after_idle <= 0:
+        return
+    pool = engine.pool
+    # The pool keeps these settings only in private attributes; the round
+    # trip counts of heat_deploy.tests.functional.test_round_trips fail if
+    # a SQLAlchemy release ignores them.
+    pool._pre_ping = False
+    pool._reset_on_return = pool_base.reset_none
+
+    @sa.event.listens_for(pool, 'checkin')
+    def _checkin(dbapi_connection, connection_record):
+        connection_record.info['idle_since'] = time.monotonic()
+
+    @sa.event.listens_for(pool, 'checkout')
+    def _checkout(dbapi_connection, connection_record, connection_proxy):
+        idle_since = connection_record.info.get('idle_since')
+        if (idle_since is None
+                or time.monotonic() - idle_since < ping_after_idle):
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception:
+            alive = False
+        if not alive:
+            # The pool replaces it and tries again.
+            raise sa.exc.DisconnectionError()
 
 
 def _serialise_sqlite_writes(engine):
