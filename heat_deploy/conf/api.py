@@ -59,6 +59,15 @@ OPTS = [
              'the version document and the metadata and signal URLs handed to '
              'servers are built from it. When unset they are built from the '
              'request\'s Host header.'),
+    cfg.FloatOpt(
+        'policy_check_interval', default=10.0, min=0,
+        help='Seconds between two looks at the policy file and policy '
+             'directories of [oslo_policy]: a changed file applies to '
+             'requests after the next look. Policy decisions are remembered '
+             'until then (unless a rule is an http: or https: check). 0 '
+             'looks at the files and evaluates the rules on every request, '
+             'as oslo.policy does by default; that costs a file system '
+             'search per request.'),
     cfg.StrOpt(
         'paste_config', default='api-paste.ini',
         help='Paste deploy configuration of the WSGI pipeline. A relative '

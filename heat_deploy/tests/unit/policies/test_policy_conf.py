@@ -101,6 +101,90 @@ class TestPolicyDefaults(testtools.TestCase):
                                          self._ctx(enforcer, ['member'])))
 
 
+class TestEnforcerCost(testtools.TestCase):
+    """The policy files are looked at every [api] policy_check_interval
+    seconds, and decisions are remembered until then.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                                 'policy.yaml')
+        self._write('"software_configs:global_index": "!"\n')
+        self.conf = _conf()
+        self.conf.set_override('policy_file', self.path, group='oslo_policy')
+        self.clock = [1000.0]
+        self.useFixture(fixtures.MockPatch(
+            'heat_deploy.policy.time.monotonic',
+            side_effect=lambda: self.clock[0]))
+        self.evaluated = []
+        real_enforce = policy.policy.Enforcer.enforce
+
+        def counting_enforce(enforcer, rule, *args, **kwargs):
+            self.evaluated.append(rule)
+            return real_enforce(enforcer, rule, *args, **kwargs)
+        self.useFixture(fixtures.MockPatchObject(
+            policy.policy.Enforcer, 'enforce', counting_enforce))
+
+    def _write(self, text):
+        with open(self.path, 'w') as policy_file:
+            policy_file.write(text)
+        # A new mtime even within the file system's time resolution.
+        stat = os.stat(self.path)
+        os.utime(self.path, (stat.st_atime, stat.st_mtime + 5))
+
+    def _ctx(self, enforcer, roles, project_id='p'):
+        return context.RequestContext(project_id=project_id, roles=roles,
+                                      enforcer=enforcer)
+
+    def test_decisions_are_remembered_per_caller_and_target(self):
+        enforcer = policy.make_enforcer(self.conf)
+        reader = self._ctx(enforcer, ['reader'])
+        for _try in range(3):
+            self.assertTrue(reader.can('software_configs:index'))
+        self.assertEqual(['software_configs:index'], self.evaluated)
+        # Another project, another target, other roles: evaluated anew,
+        # and with their own answers.
+        self.assertTrue(self._ctx(enforcer, ['reader'], 'q').can(
+            'software_configs:index'))
+        self.assertFalse(reader.can('software_configs:index',
+                                    {'project_id': 'q'}, fatal=False))
+        self.assertFalse(self._ctx(enforcer, []).can(
+            'software_configs:index', fatal=False))
+        self.assertEqual(4, len(self.evaluated))
+
+    def test_a_changed_file_applies_after_the_interval(self):
+        enforcer = policy.make_enforcer(self.conf)
+        reader = self._ctx(enforcer, ['reader'])
+        self.assertFalse(reader.can('software_configs:global_index',
+                                    fatal=False))
+        self._write('"software_configs:global_index": "role:reader"\n')
+        self.clock[0] += 9.9
+        self.assertFalse(reader.can('software_configs:global_index',
+                                    fatal=False))
+        self.clock[0] += 0.2
+        self.assertTrue(reader.can('software_configs:global_index'))
+
+    def test_interval_zero_evaluates_every_check(self):
+        self.conf.set_override('policy_check_interval', 0, group='api')
+        enforcer = policy.make_enforcer(self.conf)
+        reader = self._ctx(enforcer, ['reader'])
+        for _try in range(3):
+            self.assertTrue(reader.can('software_configs:index'))
+        self.assertEqual(3, len(self.evaluated))
+        self._write('"software_configs:index": "!"\n')
+        self.assertFalse(reader.can('software_configs:index', fatal=False))
+
+    def test_remote_checks_are_never_remembered(self):
+        self._write('"software_configs:global_index": '
+                    '"role:admin or http://127.0.0.1:9/never"\n')
+        enforcer = policy.make_enforcer(self.conf)
+        admin = self._ctx(enforcer, ['admin'])
+        for _try in range(2):
+            self.assertTrue(admin.can('software_configs:global_index'))
+        self.assertEqual(2, len(self.evaluated))
+
+
 class TestOptions(testtools.TestCase):
 
     def test_keystone_is_the_default_auth_strategy(self):
