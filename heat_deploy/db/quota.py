@@ -37,8 +37,8 @@ def _lock_project(session, project_id):
 
     :raises heat_deploy.db.engine.SetUpThenRetry: the row is missing.
     """
-    if session.execute(_LOCK_QUERY, {'project_id': project_id}).first() \
-            is None:
+    if session.connection().execute(
+            _LOCK_QUERY, {'project_id': project_id}).first() is None:
         raise engine.SetUpThenRetry(
             functools.partial(_create_lock, project_id))
 
@@ -50,6 +50,12 @@ def _create_lock(project_id):
             session.add(models.ProjectQuotaLock(project_id=project_id))
     except db_exc.DBDuplicateEntry:
         pass  # another request made it meanwhile
+
+
+@functools.lru_cache(maxsize=None)
+def _count_statement(table):
+    return sa.select(sa.func.count()).select_from(table).where(
+        table.c.tenant == sa.bindparam('project_id'))
 
 
 def check(session, ctx, model, limit, what):
@@ -68,9 +74,9 @@ def check(session, ctx, model, limit, what):
     if limit < 0 or ctx.is_admin:
         return
     _lock_project(session, ctx.project_id)
-    count = session.execute(
-        sa.select(sa.func.count()).select_from(model).where(
-            model.tenant == ctx.project_id)).scalar()
+    count = session.connection().execute(
+        _count_statement(model.__table__),
+        {'project_id': ctx.project_id}).scalar()
     if count >= limit:
         raise exception.RequestLimitExceeded(
             reason='You have reached the maximum %s per tenant, %d. Please '

@@ -22,6 +22,8 @@ service: ``source_config_id`` is the config the user chose, ``config_id``
 the derived one, which lives and dies with the deployment.
 """
 
+import functools
+
 from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import utils as db_utils
 from oslo_utils import timeutils
@@ -36,6 +38,7 @@ from heat_deploy import lifecycle
 
 Model = models.SoftwareDeployment
 Config = models.SoftwareConfig
+_TABLE = Model.__table__
 
 
 class Deployment(object):
@@ -93,11 +96,21 @@ def visible(ctx, stack_user_role):
     another project there and push deployments into its views; here only
     stack users see them.
     """
-    if ctx.is_admin:
+    return _visible_to(ctx.is_admin, stack_user_role in ctx.roles,
+                       ctx.project_id)
+
+
+def _visible_to(is_admin, stack_user, project_id, columns=Model):
+    """See visible(); ``project_id`` may be a bound parameter.
+
+    :param columns: the mapped class, or the table's columns for
+        statements run without the ORM.
+    """
+    if is_admin:
         return sa.true()
-    own = Model.tenant == ctx.project_id
-    if stack_user_role in ctx.roles:
-        return sa.or_(own, Model.stack_user_project_id == ctx.project_id)
+    own = columns.tenant == project_id
+    if stack_user:
+        return sa.or_(own, columns.stack_user_project_id == project_id)
     return own
 
 
@@ -114,6 +127,38 @@ def fetch(session, ctx, deployment_id, stack_user_role, for_update=False):
     if row is None:
         raise exception.DeploymentNotFound(deployment_id=deployment_id)
     return row
+
+
+def fetch_with_config(session, ctx, deployment_id, stack_user_role):
+    """The visible deployment row, locked, and its config's document.
+
+    One statement: the signal path's only read. On PostgreSQL only the
+    deployment row is locked; MariaDB and MySQL 5.7 cannot name the table
+    to lock, and lock the config row too, for as long as the signal
+    transaction lasts.
+
+    :raises heat_deploy.exception.DeploymentNotFound: missing or not
+        visible to the caller.
+    """
+    found = session.execute(_locked_with_config(
+        session.get_bind().dialect.name, ctx.is_admin,
+        stack_user_role in ctx.roles), {
+            'deployment_id': deployment_id, 'project_id': ctx.project_id,
+    }).one_or_none()
+    if found is None:
+        raise exception.DeploymentNotFound(deployment_id=deployment_id)
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def _locked_with_config(dialect_name, is_admin, stack_user):
+    """The statement of fetch_with_config, built once per kind of caller."""
+    lock = {'of': Model} if dialect_name == 'postgresql' else {}
+    return sa.select(Model, Config.config).join(
+        Config, Config.id == Model.config_id).where(
+        Model.id == sa.bindparam('deployment_id'),
+        _visible_to(is_admin, stack_user, sa.bindparam('project_id'))
+    ).with_for_update(**lock)
 
 
 def deadline_passed(now):
@@ -251,6 +296,11 @@ def update(session, ctx, deployment_id, values, stack_user_role, now,
            if_match=None):
     """Store new values as one UPDATE; returns the row after it.
 
+    The hot path of the API (every agent's status report), so it is one
+    statement built once per kind of change and of caller, run without
+    the ORM; on databases that have UPDATE ... RETURNING (PostgreSQL,
+    SQLite) it also reads the row back, elsewhere a SELECT follows.
+
     :param values: columns to set, already validated.
     :param now: the change's time (updated_at, and ended_at when the
         status ends the attempt).
@@ -260,30 +310,76 @@ def update(session, ctx, deployment_id, values, stack_user_role, now,
     :raises heat_deploy.exception.PreconditionFailed: changed meanwhile.
     :raises heat_deploy.exception.Invalid: the config named was deleted
         after it was checked.
+    :returns: the row as a read-only SQLAlchemy Row.
     """
-    values = dict(values, updated_at=now, generation=Model.generation + 1)
-    if values.get('status') in (lifecycle.COMPLETE, lifecycle.FAILED):
-        values['ended_at'] = sa.func.coalesce(Model.ended_at, now)
-        # The PUT's status is how the attempt ended now, also when a sweep
-        # stored a passed deadline first (as when none had).
-        values['ended_by'] = sa.case(
-            (Model.ended_by.in_(lifecycle.DEADLINES), None),
-            else_=Model.ended_by)
-    statement = sa.update(Model).where(
-        Model.id == deployment_id,
-        visible(ctx, stack_user_role)).values(**values)
-    if if_match is not None:
-        statement = statement.where(Model.generation.in_(if_match))
+    connection = session.connection()
+    dialect = connection.dialect
+    stack_user = stack_user_role in ctx.roles
+    statement = _update_statement(
+        dialect.update_returning, tuple(sorted(values)), ctx.is_admin,
+        stack_user, if_match is not None,
+        values.get('status') in (lifecycle.COMPLETE, lifecycle.FAILED))
+    params = {'v_' + name: value for name, value in values.items()}
+    params.update(deployment_id=deployment_id, project_id=ctx.project_id,
+                  now=now, if_match=list(if_match or ()))
     try:
-        changed = session.execute(statement).rowcount
+        result = connection.execute(statement, params)
     except db_exc.DBReferenceError:
         raise config_not_found(values['config_id'])
-    row = fetch(session, ctx, deployment_id, stack_user_role)
-    if changed != 1:
+    if dialect.update_returning:
+        row = result.one_or_none()
+        changed = row is not None
+    else:
+        changed = result.rowcount == 1
+        row = None
+    if row is None:
+        row = connection.execute(_select_statement(ctx.is_admin, stack_user),
+                                 params).one_or_none()
+        if row is None:
+            raise exception.DeploymentNotFound(deployment_id=deployment_id)
+    if not changed:
         raise precondition_failed(row)
     if 'config_id' in values:
         server_metadata.touch(session, row.tenant, row.server_id)
     return row
+
+
+@functools.lru_cache(maxsize=None)
+def _update_statement(returning, names, is_admin, stack_user, if_match,
+                      ends):
+    """The UPDATE of update(), with bound parameters, built once."""
+    now = sa.bindparam('now', type_=_TABLE.c.updated_at.type)
+    values = {_TABLE.c[name]: sa.bindparam('v_' + name,
+                                           type_=_TABLE.c[name].type)
+              for name in names}
+    values.update({_TABLE.c.updated_at: now,
+                   _TABLE.c.generation: _TABLE.c.generation + 1})
+    if ends:
+        values[_TABLE.c.ended_at] = sa.func.coalesce(_TABLE.c.ended_at, now)
+        # The PUT's status is how the attempt ended now, also when a sweep
+        # stored a passed deadline first (as when none had).
+        values[_TABLE.c.ended_by] = sa.case(
+            (_TABLE.c.ended_by.in_(lifecycle.DEADLINES), None),
+            else_=_TABLE.c.ended_by)
+    statement = sa.update(_TABLE).where(
+        _TABLE.c.id == sa.bindparam('deployment_id'),
+        _visible_to(is_admin, stack_user, sa.bindparam('project_id'),
+                    _TABLE.c)).values(values)
+    if if_match:
+        statement = statement.where(_TABLE.c.generation.in_(
+            sa.bindparam('if_match', expanding=True)))
+    if returning:
+        statement = statement.returning(*_TABLE.c)
+    return statement
+
+
+@functools.lru_cache(maxsize=None)
+def _select_statement(is_admin, stack_user):
+    """SELECT of one visible row by id, without the ORM, built once."""
+    return sa.select(_TABLE).where(
+        _TABLE.c.id == sa.bindparam('deployment_id'),
+        _visible_to(is_admin, stack_user, sa.bindparam('project_id'),
+                    _TABLE.c))
 
 
 def precondition_failed(row):
@@ -383,19 +479,37 @@ def server_configs(session, server_id, ctx=None, stack_user_role=None,
     :returns: (config rows, whether every IN_PROGRESS one was fetched
         before).
     """
-    query = sa.select(Config, Model.status, Model.delivered_at).join(
-        Model, Model.config_id == Config.id).where(
-        Model.server_id == server_id,
-        sa.or_(Model.ended_by.is_(None),
-               Model.ended_by != lifecycle.CANCELLED))
     if tenant is None:
-        query = query.where(visible(ctx, stack_user_role))
+        statement = _server_configs_statement(
+            False, ctx.is_admin, stack_user_role in ctx.roles)
+        project_id = ctx.project_id
     else:
-        query = query.where(Model.tenant == tenant)
-    found = session.execute(query).all()
-    configs = [row for row, _status, _delivered in found]
-    configs.sort(key=lambda row: (row.name is not None, row.name or '',
-                                  row.id))
-    return configs, all(delivered is not None
-                        or status != lifecycle.IN_PROGRESS
-                        for _row, status, delivered in found)
+        statement = _server_configs_statement(True, False, False)
+        project_id = tenant
+    found = session.connection().execute(statement, {
+        'server_id': server_id, 'project_id': project_id}).all()
+    configs = sorted(found, key=lambda row: (row.name is not None,
+                                             row.name or '', row.id))
+    return configs, all(row.delivered_at is not None
+                        or row.status != lifecycle.IN_PROGRESS
+                        for row in found)
+
+
+@functools.lru_cache(maxsize=None)
+def _server_configs_statement(by_tenant, is_admin, stack_user):
+    """The SELECT of server_configs(), without the ORM, built once.
+
+    :param by_tenant: the project is the deployments' owner (the metadata
+        URL); otherwise whose deployments the caller sees.
+    """
+    configs = Config.__table__
+    project_id = sa.bindparam('project_id')
+    owner = (_TABLE.c.tenant == project_id if by_tenant
+             else _visible_to(is_admin, stack_user, project_id, _TABLE.c))
+    return sa.select(*configs.c, _TABLE.c.status,
+                     _TABLE.c.delivered_at).join(
+        _TABLE, _TABLE.c.config_id == configs.c.id).where(
+        _TABLE.c.server_id == sa.bindparam('server_id'),
+        sa.or_(_TABLE.c.ended_by.is_(None),
+               _TABLE.c.ended_by != lifecycle.CANCELLED),
+        owner)

@@ -432,8 +432,11 @@ class Deployments(object):
         now = timeutils.utcnow()
         row = queries.update(session, ctx, deployment_id, changes,
                              self.stack_user_role, now, if_match=if_match)
-        # The next write after a passed deadline stores it.
-        self._store_passed_deadline(session, ctx, row, now)
+        if lifecycle.passed_deadline(row, now) is not None:
+            # The next write after a passed deadline stores it.
+            row = queries.fetch(session, ctx, deployment_id,
+                                self.stack_user_role, for_update=True)
+            self._store_passed_deadline(session, ctx, row, now)
         after = queries.Deployment(row, now)
         self.events.deployment(session, ctx, 'update', after, now)
         if 'status' in changes and row.ended_at == now:
@@ -584,15 +587,9 @@ class Deployments(object):
         :param payload: the decoded JSON body (None for none).
         :returns: (SignalResult or None if ignored, Deployment after).
         """
-        deployment = self.get(ctx, deployment_id)
-        driver = self.drivers.find(deployment.transport)
-        if (self.stack_user_role in ctx.roles and not ctx.is_admin
-                and (driver is None or not manager.call_driver(
-                    driver, 'stack_user_may_signal', ctx,
-                    self._info(deployment)))):
-            # Another deployment's user: as if it did not exist.
-            raise exception.DeploymentNotFound(deployment_id=deployment_id)
-        return self._signal(ctx, deployment, driver, payload)
+        stack_user = self.stack_user_role in ctx.roles and not ctx.is_admin
+        return self._signal(ctx, deployment_id, payload,
+                            stack_user=stack_user)
 
     def signal_by_capability(self, deployment_id, payload, attempt):
         """Apply a signal that came through a signed URL.
@@ -602,36 +599,49 @@ class Deployments(object):
 
         :param attempt: the attempt the URL was made for.
         """
-        admin = context.get_admin_context()
-        deployment = self.get(admin, deployment_id)
-        return self._signal(admin, deployment,
-                            self.drivers.find(deployment.transport), payload,
-                            attempt)
+        return self._signal(context.get_admin_context(), deployment_id,
+                            payload, attempt=attempt)
 
-    def _signal(self, ctx, deployment, driver, payload, attempt=None):
-        if driver is None:
+    def _signal(self, ctx, deployment_id, payload, attempt=None,
+                stack_user=False):
+        """Read the payload with the deployment's transport and apply it,
+        all in the one transaction that locks the deployment.
+
+        :param stack_user: the caller is a stack user, who may signal only
+            what its transport made it for.
+        """
+        def read_signal(deployment):
+            driver = self.drivers.find(deployment.transport)
+            if stack_user and (driver is None or not manager.call_driver(
+                    driver, 'stack_user_may_signal', ctx,
+                    self._info(deployment))):
+                # Another deployment's user: as if it did not exist.
+                raise exception.DeploymentNotFound(
+                    deployment_id=deployment_id)
+            if driver is not None:
+                return manager.call_driver(driver, 'parse_signal', ctx,
+                                           self._info(deployment), payload)
             try:
-                details = base.payload_details(payload)
+                return base.payload_details(payload)
             except base.SignalDriverError as err:
                 raise exception.Invalid(reason=err.user_fault_string)
-        else:
-            details = manager.call_driver(driver, 'parse_signal', ctx,
-                                          self._info(deployment), payload)
-        result, after, refusal = self._apply_signal(ctx, deployment.id,
-                                                    details, attempt)
+
+        result, after, refusal = self._apply_signal(
+            ctx, deployment_id, None, attempt, read_signal=read_signal)
         if refusal is not None:
             LOG.info('Signal for deployment %(id)s refused: %(reason)s',
-                     {'id': deployment.id, 'reason': refusal})
+                     {'id': deployment_id, 'reason': refusal})
             raise exception.SignalRefused(reason=refusal)
         if result is None:
             LOG.info('Signal for deployment %(id)s ignored: it is %(status)s',
-                     {'id': deployment.id, 'status': deployment.status})
+                     {'id': deployment_id, 'status': after.status})
         else:
-            LOG.info('Signal: %s', result.describe(deployment.id))
+            LOG.info('Signal: %s', result.describe(deployment_id))
         return result, after
 
     @engine.writer
-    def _apply_signal(self, ctx, deployment_id, details, attempt=None):
+    def _apply_signal(self, ctx, deployment_id, details, attempt=None,
+                      read_signal=None):
         """Apply a server's signal with Heat's rules (see signal_rules).
 
         The row is read with a locking read, so two concurrent signals (or
@@ -640,15 +650,22 @@ class Deployments(object):
         passed deadline, a cancel, a newer attempt) is refused; what it
         carried is kept as that attempt's late_output_values.
 
+        :param details: the signal's details; None with ``read_signal``.
         :param attempt: the attempt the signal is for; None for the
             current one.
+        :param read_signal: called with the locked deployment (as a
+            Deployment) to get the details, so that finding the
+            deployment, reading the payload with its transport and storing
+            the result take one transaction.
         :returns: (SignalResult or None if ignored, Deployment after,
             the reason it was refused or None).
         """
         session = ctx.session
-        row = queries.fetch(session, ctx, deployment_id,
-                            self.stack_user_role, for_update=True)
+        row, config = queries.fetch_with_config(
+            session, ctx, deployment_id, self.stack_user_role)
         now = timeutils.utcnow()
+        if read_signal is not None:
+            details = read_signal(queries.Deployment(row, now))
         if attempt is not None and attempt < row.attempt:
             kept = attempt_queries.keep_late_outputs(session, row.id,
                                                      attempt, details)
@@ -664,8 +681,7 @@ class Deployments(object):
             return None, queries.Deployment(row, now), (
                 lifecycle.refusal_reason(row.id, row.status_reason,
                                          row.attempt))
-        config = config_queries.get(session, row.config_id)
-        declared = (config.config or {}).get('outputs', [])
+        declared = (config or {}).get('outputs', [])
         result = signal_rules.apply(row.status, row.output_values, declared,
                                     details)
         if result is not None:

@@ -40,24 +40,41 @@ LABELS = ('PUT deployment', 'signal (capability URL)',
           'POST config, quota on', 'POST config, quota off',
           'GET metadata (10 depl.)', 'agent metadata, 304')
 TIMEOUT = 300
+# Database round trips of one request of each path, at most, by backend
+# (PostgreSQL's driver sends BEGIN on its own). Writes take no more than
+# the floor's SQL; reads add the end of their transaction.
+ROUND_TRIPS = {
+    'mysql': {'put': 3, 'signal': 3, 'config': 4, 'config_noquota': 2,
+              'metadata': 2, 'agent_304': 2},
+    'postgresql': {'put': 3, 'signal': 4, 'config': 5, 'config_noquota': 3,
+                   'metadata': 3, 'agent_304': 3},
+}
+
+
+def _backend():
+    return ('postgresql' if os.environ.get(db_fixture.BACKEND_ENV)
+            == 'postgresql' else 'mysql')
 
 
 class TestQuickBenchmark(testtools.TestCase):
 
-    def test_quick_run_prints_every_path_without_errors(self):
-        backend = ('postgresql' if os.environ.get(db_fixture.BACKEND_ENV)
-                   == 'postgresql' else 'mysql')
-        directory = self.useFixture(fixtures.TempDir()).path
-        figures = os.path.join(directory, 'figures.json')
+    def _bench(self, directory, *args):
+        backend = _backend()
         run = subprocess.run(
-            [sys.executable, BENCH, '--quick', '--database', backend,
-             '--%s-url' % backend, db_fixture.ADMIN_URLS[backend],
-             '--json-out', figures],
+            [sys.executable, BENCH, '--database', backend,
+             '--%s-url' % backend, db_fixture.ADMIN_URLS[backend]]
+            + list(args),
             cwd=directory, capture_output=True, text=True,
             stdin=subprocess.DEVNULL, timeout=TIMEOUT)
         self.addDetail('stdout', content.text_content(run.stdout))
         self.addDetail('stderr', content.text_content(run.stderr[-20000:]))
         self.assertEqual(0, run.returncode)
+        return run
+
+    def test_quick_run_prints_every_path_without_errors(self):
+        directory = self.useFixture(fixtures.TempDir()).path
+        figures = os.path.join(directory, 'figures.json')
+        run = self._bench(directory, '--quick', '--json-out', figures)
 
         lines = run.stdout.splitlines()
         header = [line for line in lines if line.startswith('path ')]
@@ -82,3 +99,16 @@ class TestQuickBenchmark(testtools.TestCase):
                     self.assertIsNotNone(measured[name],
                                          (row['path'], app, name))
                 self.assertGreater(measured['rounds'][0]['requests'], 0)
+
+    def test_hot_paths_take_the_fewest_round_trips(self):
+        # The trace counts what the workers' driver sent for one request:
+        # no ping of a connection in use, no reset after a commit, one
+        # transaction per request.
+        directory = self.useFixture(fixtures.TempDir()).path
+        run = self._bench(directory, '--trace')
+        counted = {}
+        for line in run.stdout.splitlines():
+            words = line.split()
+            if words[1:3] == ['on', 'heat_deploy:']:
+                counted[words[0]] = int(words[3])
+        self.assertEqual(ROUND_TRIPS[_backend()], counted)
