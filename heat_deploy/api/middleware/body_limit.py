@@ -12,7 +12,7 @@
 
 """Refuse request bodies larger than [api] max_json_body_size with 413."""
 
-import webob.dec
+import webob
 
 from heat_deploy.api import environ
 from heat_deploy.api import fault
@@ -39,8 +39,21 @@ class BodyLimit(object):
             'Request limit exceeded: JSON body size (%s) exceeds maximum '
             'allowed size (%d bytes).' % (size_text, max_size))
 
-    @webob.dec.wsgify
-    def __call__(self, req):
+    def __call__(self, environ_, start_response):
+        max_size = self.max_size or environ.app_state(
+            environ_).conf.api.max_json_body_size
+        length = environ_.get('CONTENT_LENGTH')
+        if length and length.isdigit():
+            # The usual request: plain WSGI, no webob objects.
+            if int(length) > max_size:
+                return self._too_large('%s bytes' % int(length), max_size)(
+                    environ_, start_response)
+            return self.application(environ_, start_response)
+        return self._undeclared(webob.Request(environ_))(environ_,
+                                                         start_response)
+
+    def _undeclared(self, req):
+        """A request without a valid Content-Length, through webob."""
         max_size = self.max_size or environ.app_state(
             req.environ).conf.api.max_json_body_size
         if req.content_length is not None:

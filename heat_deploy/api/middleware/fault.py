@@ -27,7 +27,6 @@ from urllib import parse
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
 import webob
-import webob.dec
 import webob.exc
 
 from heat_deploy.api import fault
@@ -71,31 +70,53 @@ class FaultWrapper(object):
     def __init__(self, application):
         self.application = application
 
-    @webob.dec.wsgify
-    def __call__(self, req):
-        request_id = req.environ.get('openstack.request_id')
+    def __call__(self, environ, start_response):
+        request_id = environ.get('openstack.request_id')
         # Log lines written before the caller's own context exists (and all
         # of the agent routes', which act as the service) carry this
         # request's id, not the previous request's of this thread.
         context.RequestContext(request_id=request_id, overwrite=True)
+        started = []
+        held = []
+
+        def start(status, headers, exc_info=None):
+            started[:] = [status, headers]
+            return held.append
+
         try:
-            resp = req.get_response(self.application)
+            app_iter = self.application(environ, start)
+            if started and not held and int(started[0][:3]) < 400:
+                # Answers that are not errors pass as they are, without
+                # webob objects.
+                start_response(*started)
+                return app_iter
+            # An error, or an application that starts its answer late:
+            # hold the whole answer.
+            try:
+                held.extend(app_iter)
+            finally:
+                if hasattr(app_iter, 'close'):
+                    app_iter.close()
         except Exception as exc:
-            resp = self._from_exception(req, exc, request_id)
-        else:
-            if resp.status_code < 400:
-                return resp
-            if resp.headers.pop(fault.RENDERED_HEADER, None) is None:
-                resp = self._rewrite(req, resp)
-            if resp.status_code >= 500:
-                LOG.error('%(status)s answered to %(method)s %(path)s: '
-                          '%(message)s',
-                          {'status': resp.status,
-                           'method': req.method,
-                           'path': _printable_path(req.environ),
-                           'message': _message_of(resp)})
+            resp = self._from_exception(webob.Request(environ), exc,
+                                        request_id)
+            return resp(environ, start_response)
+        status, headers = started
+        resp = webob.Response(status=status, headerlist=list(headers),
+                              body=b''.join(held))
+        if resp.status_code < 400:
+            return resp(environ, start_response)
+        req = webob.Request(environ)
+        if resp.headers.pop(fault.RENDERED_HEADER, None) is None:
+            resp = self._rewrite(req, resp)
+        if resp.status_code >= 500:
+            LOG.error('%(status)s answered to %(method)s %(path)s: '
+                      '%(message)s',
+                      {'status': resp.status, 'method': req.method,
+                       'path': _printable_path(req.environ),
+                       'message': _message_of(resp)})
         resp.headers.pop(fault.RENDERED_HEADER, None)
-        return resp
+        return resp(environ, start_response)
 
     @staticmethod
     def _from_exception(req, exc, request_id):
