@@ -65,7 +65,18 @@ def reader(function):
     run again on a new connection. Called inside another transaction, it
     joins that one.
     """
-    in_transaction = context_manager.reader(function)
+    return _retried_read(context_manager.reader, function)
+
+
+def reader_connection(function):
+    """Like reader, with ``ctx.connection`` (SQLAlchemy Core) and no
+    ORM session, for the reads that every agent poll makes.
+    """
+    return _retried_read(context_manager.reader.connection, function)
+
+
+def _retried_read(mode, function):
+    in_transaction = mode(function)
     context_index = _context_index(function)
 
     @functools.wraps(function)

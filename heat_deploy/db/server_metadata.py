@@ -60,13 +60,15 @@ def touch(session, tenant, server_id):
         _insert(session, tenant, server_id)
 
 
-def get(session, tenant, server_id):
+def get(connection, tenant, server_id):
     """The server's row, or None if no metadata URL was ever handed out.
 
     A read-only Row: the agents' polls, most of them answered 304, read
     only this, so it skips the ORM.
+
+    :param connection: a SQLAlchemy Connection (a session's connection()).
     """
-    return session.connection().execute(
+    return connection.execute(
         _GET, {'tenant': tenant, 'server_id': server_id}).one_or_none()
 
 
@@ -77,7 +79,7 @@ _GET = sa.select(Model.__table__).where(
 
 def ensure(session, tenant, server_id):
     """The server's row, created on first use."""
-    row = get(session, tenant, server_id)
+    row = get(session.connection(), tenant, server_id)
     if row is None:
         row = _insert(session, tenant, server_id)
     return row

@@ -466,7 +466,7 @@ def delete(session, row):
     server_metadata.touch(session, row.tenant, row.server_id)
 
 
-def server_configs(session, server_id, ctx=None, stack_user_role=None,
+def server_configs(connection, server_id, ctx=None, stack_user_role=None,
                    tenant=None):
     """The configs of a server's deployments, and whether all were fetched.
 
@@ -474,6 +474,7 @@ def server_configs(session, server_id, ctx=None, stack_user_role=None,
     (Heat sorts by name only and fails on a mix of null and string names).
     A cancelled deployment's config is left out until it runs again.
 
+    :param connection: a SQLAlchemy Connection.
     :param tenant: only this project's deployments (the metadata URL);
         otherwise those visible to ``ctx``.
     :returns: (config rows, whether every IN_PROGRESS one was fetched
@@ -486,7 +487,7 @@ def server_configs(session, server_id, ctx=None, stack_user_role=None,
     else:
         statement = _server_configs_statement(True, False, False)
         project_id = tenant
-    found = session.connection().execute(statement, {
+    found = connection.execute(statement, {
         'server_id': server_id, 'project_id': project_id}).all()
     configs = sorted(found, key=lambda row: (row.name is not None,
                                              row.name or '', row.id))

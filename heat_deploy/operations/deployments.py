@@ -176,9 +176,9 @@ class Deployments(object):
             self._mark_delivered(ctx, server_id, [row.id for row in configs])
         return configs
 
-    @engine.reader
+    @engine.reader_connection
     def _server_configs(self, ctx, server_id):
-        return queries.server_configs(ctx.session, server_id, ctx=ctx,
+        return queries.server_configs(ctx.connection, server_id, ctx=ctx,
                                       stack_user_role=self.stack_user_role)
 
     @engine.writer

@@ -75,7 +75,7 @@ class Servers(object):
         """Invalidate the server's metadata URL; a new one replaces it."""
         queries.revoke(ctx.session, ctx.project_id, server_id)
 
-    @engine.reader
+    @engine.reader_connection
     def check_url(self, ctx, tenant, server_id, params):
         """The server's MetadataState, if its URL's signature holds.
 
@@ -83,7 +83,7 @@ class Servers(object):
         :raises heat_deploy.capability.CapabilityMissing: no signature.
         :raises heat_deploy.capability.CapabilityDenied: forged or revoked.
         """
-        row = queries.get(ctx.session, tenant, server_id)
+        row = queries.get(ctx.connection, tenant, server_id)
         # No row: no URL was ever handed out for this server, so any
         # signature is forged; checking against generation 0 refuses it.
         capability.check_metadata(self.signer, tenant, server_id, params,
@@ -107,9 +107,9 @@ class Servers(object):
                                  [row.id for row in configs])
         return configs
 
-    @engine.reader
+    @engine.reader_connection
     def _configs(self, ctx, tenant, server_id):
-        return deployment_queries.server_configs(ctx.session, server_id,
+        return deployment_queries.server_configs(ctx.connection, server_id,
                                                  tenant=tenant)
 
     @engine.writer

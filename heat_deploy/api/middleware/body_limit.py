@@ -49,6 +49,10 @@ class BodyLimit(object):
                 return self._too_large('%s bytes' % int(length), max_size)(
                     environ_, start_response)
             return self.application(environ_, start_response)
+        if not length and 'HTTP_TRANSFER_ENCODING' not in environ_:
+            # Neither a length nor chunks: a request without a body
+            # (RFC 9112, section 6.3), such as every GET.
+            return self.application(environ_, start_response)
         return self._undeclared(webob.Request(environ_))(environ_,
                                                          start_response)
 

@@ -92,6 +92,37 @@ class TestFaultWrapper(testtools.TestCase):
             fault.FaultWrapper(_echo_identity))
         self.assertEqual(200, resp.status_code)
 
+    def test_success_is_the_applications_own_iterable(self):
+        body = iter([b'a', b'b'])
+
+        def app(environ, start_response):
+            start_response('200 OK', [('Content-Type', 'text/plain')])
+            return body
+
+        started = []
+        answer = fault.FaultWrapper(app)(
+            webob.Request.blank('/x').environ,
+            lambda status, headers, exc_info=None: started.append(status))
+        self.assertIs(body, answer)
+        self.assertEqual(['200 OK'], started)
+
+    def test_an_answer_started_late_is_still_checked(self):
+        def late(status):
+            def app(environ, start_response):
+                start_response(status, [('Content-Type', 'text/plain')])
+                yield b'plain words'
+            return app
+
+        resp = webob.Request.blank('/x').get_response(
+            fault.FaultWrapper(late('404 Not Found')))
+        self.assertEqual(404, resp.status_code)
+        self.assertEqual('HTTPNotFound',
+                         jsonutils.loads(resp.body)['error']['type'])
+        resp = webob.Request.blank('/x').get_response(
+            fault.FaultWrapper(late('200 OK')))
+        self.assertEqual(200, resp.status_code)
+        self.assertEqual(b'plain words', resp.body)
+
     def test_unreachable_database_is_503_with_retry_after(self):
         @webob.dec.wsgify
         def no_database(req):
@@ -230,6 +261,18 @@ class TestBodyLimit(testtools.TestCase):
         resp = self._chunked(10).get_response(body_limit.BodyLimit(echo, 10))
         self.assertEqual(200, resp.status_code)
         self.assertEqual(b'x' * 10, resp.body)
+
+    def test_request_without_length_or_chunks_passes_unread(self):
+        class Unreadable(object):
+            def read(self, *args):
+                raise AssertionError('the body was read')
+
+        req = webob.Request.blank('/', method='GET')
+        req.environ.pop('CONTENT_LENGTH', None)
+        req.environ['wsgi.input'] = Unreadable()
+        req.environ['wsgi.input_terminated'] = True
+        resp = req.get_response(body_limit.BodyLimit(_echo_identity, 10))
+        self.assertEqual(200, resp.status_code)
 
     def test_body_at_limit_passes(self):
         req = webob.Request.blank('/', method='POST', body=b'x' * 10)
