@@ -356,6 +356,8 @@ def render(matrix=None):
         'Operators change these rules with a policy file (``[oslo_policy]',
         'policy_file``); ``tox -e genpolicy`` writes a sample with every '
         'rule.',
+        'A running service sees a changed file within ``[api]',
+        'policy_check_interval`` seconds (10 by default).',
         'This page shows the defaults only.',
         '',
         'Status of every route for every caller',
