@@ -170,13 +170,22 @@ class ServerMetadata(Base):
 
 
 class ProjectQuotaLock(Base):
-    """One row per project, locked to serialise its quota-checked creates."""
+    """One row per project: how many configs and deployments it owns.
+
+    Every create and delete of one changes its count in the same
+    transaction; the conditional UPDATE that counts a create is the quota
+    check, and its row lock serialises the project's creates.
+    """
 
     __tablename__ = 'project_quota_lock'
     __table_args__ = (TABLE_ARGS,)
 
     project_id = sa.Column(sa.String(PROJECT_ID_LENGTH),
                            primary_key=True)
+    software_configs = sa.Column(sa.Integer(), nullable=False,
+                                 server_default='0')
+    software_deployments = sa.Column(sa.Integer(), nullable=False,
+                                     server_default='0')
 
 
 class EventOutbox(Base):

@@ -34,8 +34,8 @@ def visible(ctx):
 
 
 def check_quota(session, ctx, limit):
-    """See heat_deploy.db.quota.check; call it first in the transaction."""
-    quota.check(session, ctx, Model, limit, 'software configs')
+    """Count one more config of the caller's project (see quota.take)."""
+    quota.take(session, ctx, quota.CONFIGS, limit)
 
 
 def insert(session, ctx, name, group, document):
@@ -104,12 +104,18 @@ def delete(session, ctx, config_id):
     except db_exc.DBReferenceError:
         # A deployment was created meanwhile; the foreign key noticed.
         raise _referenced(config_id)
+    quota.give_back(session, row.tenant, quota.CONFIGS)
     return row
 
 
 def delete_derived(session, config_id):
     """Delete a derived config whose deployment let go of it."""
+    tenant = session.execute(sa.select(Model.tenant).where(
+        Model.id == config_id)).scalar()
+    if tenant is None:
+        return
     session.execute(sa.delete(Model).where(Model.id == config_id))
+    quota.give_back(session, tenant, quota.CONFIGS)
 
 
 def _referenced(config_id):

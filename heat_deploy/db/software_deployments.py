@@ -33,6 +33,7 @@ from heat_deploy.db import attempts
 from heat_deploy.db import models
 from heat_deploy.db import quota
 from heat_deploy.db import server_metadata
+from heat_deploy.db import software_configs
 from heat_deploy import exception
 from heat_deploy import lifecycle
 
@@ -269,8 +270,10 @@ def derived_config_owner(session, config_id):
 
 
 def check_quota(session, ctx, limit):
-    """See heat_deploy.db.quota.check; call it first in the transaction."""
-    quota.check(session, ctx, Model, limit, 'software deployments')
+    """Count one more deployment of the caller's project (see
+    quota.take).
+    """
+    quota.take(session, ctx, quota.DEPLOYMENTS, limit)
 
 
 def insert(session, ctx, deployment_id, values):
@@ -461,8 +464,9 @@ def delete(session, row):
     attempts.delete_all(session, row.id)
     session.delete(row)
     session.flush()
+    quota.give_back(session, row.tenant, quota.DEPLOYMENTS)
     if row.signal_transport is not None:
-        session.execute(sa.delete(Config).where(Config.id == row.config_id))
+        software_configs.delete_derived(session, row.config_id)
     server_metadata.touch(session, row.tenant, row.server_id)
 
 

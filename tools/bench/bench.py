@@ -799,9 +799,14 @@ class Fixtures(object):
         """Delete the configs the config paths created, so that each
         window starts with the projects as they were.
         """
+        tenants = ', '.join(['%s'] * len(self.config_tenants))
         self.db.execute('DELETE FROM software_config WHERE tenant IN (%s)'
-                        % ', '.join(['%s'] * len(self.config_tenants)),
-                        self.config_tenants)
+                        % tenants, self.config_tenants)
+        # Their usage rows count them again as they are.
+        self.db.execute('UPDATE project_quota_lock SET software_configs = '
+                        '(SELECT COUNT(*) FROM software_config WHERE tenant '
+                        '= project_quota_lock.project_id) WHERE project_id '
+                        'IN (%s)' % tenants, self.config_tenants)
 
     def grow(self, rows):
         """Seed filler deployments up to ``rows``: 10 per server, one

@@ -47,12 +47,12 @@ output_values, action)::
 default 4096; -1 for none)::
 
     BEGIN
-    SELECT project_id FROM project_quota_lock WHERE project_id = ?
-        FOR UPDATE
-    SELECT COUNT(*) FROM software_config WHERE tenant = ?
+    UPDATE project_quota_lock SET software_configs = software_configs + 1
+        WHERE project_id = ? AND software_configs < ?
     INSERT INTO software_config (...) VALUES (...)
     COMMIT
 
+(the project's usage row, made on first use, counts its configs),
 and without: the INSERT alone (autocommit).
 
 ``GET /v1/{t}/software_deployments/metadata/{server}``::
@@ -427,21 +427,26 @@ class Floor(object):
         for _try in range(2):
             cur.execute('BEGIN')
             try:
-                cur.execute('SELECT project_id FROM project_quota_lock '
-                            'WHERE project_id = %s FOR UPDATE', (tenant,))
-                if cur.fetchone() is None:
+                cur.execute('UPDATE project_quota_lock SET software_configs '
+                            '= software_configs + 1 WHERE project_id = %s '
+                            'AND software_configs < %s',
+                            (tenant, self.config_quota))
+                if cur.rowcount != 1:
                     cur.execute('ROLLBACK')
-                    # First use of the project: its lock row, on its own.
-                    cur.execute('INSERT INTO project_quota_lock '
-                                '(project_id) VALUES (%s) ON CONFLICT DO '
-                                'NOTHING' if self.db.backend == 'postgresql'
-                                else 'INSERT IGNORE INTO project_quota_lock '
-                                '(project_id) VALUES (%s)', (tenant,))
+                    cur.execute('SELECT 1 FROM project_quota_lock WHERE '
+                                'project_id = %s', (tenant,))
+                    if cur.fetchone() is not None:
+                        raise HTTPError(413, 'quota reached')
+                    # First use of the project: its usage row, on its own.
+                    postgresql = self.db.backend == 'postgresql'
+                    cur.execute(
+                        ('INSERT INTO' if postgresql else 'INSERT IGNORE INTO')
+                        + ' project_quota_lock (project_id, software_configs)'
+                        ' SELECT %s, COUNT(*) FROM software_config WHERE '
+                        'tenant = %s' + (' ON CONFLICT DO NOTHING'
+                                         if postgresql else ''),
+                        (tenant, tenant))
                     continue
-                cur.execute('SELECT COUNT(*) FROM software_config '
-                            'WHERE tenant = %s', (tenant,))
-                if cur.fetchone()[0] >= self.config_quota:
-                    raise HTTPError(413, 'quota reached')
                 cur.execute(insert, values)
                 cur.execute('COMMIT')
                 return

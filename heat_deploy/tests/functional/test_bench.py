@@ -42,11 +42,12 @@ LABELS = ('PUT deployment', 'signal (capability URL)',
 TIMEOUT = 300
 # Database round trips of one request of each path, at most, by backend
 # (PostgreSQL's driver sends BEGIN on its own). Writes take no more than
-# the floor's SQL; reads add the end of their transaction.
+# the floor's SQL, except that a config counts itself in its project's
+# usage row also without a quota; reads add the end of their transaction.
 ROUND_TRIPS = {
-    'mysql': {'put': 3, 'signal': 3, 'config': 4, 'config_noquota': 2,
+    'mysql': {'put': 3, 'signal': 3, 'config': 3, 'config_noquota': 3,
               'metadata': 2, 'agent_304': 2},
-    'postgresql': {'put': 3, 'signal': 4, 'config': 5, 'config_noquota': 3,
+    'postgresql': {'put': 3, 'signal': 4, 'config': 4, 'config_noquota': 4,
                    'metadata': 3, 'agent_304': 3},
 }
 

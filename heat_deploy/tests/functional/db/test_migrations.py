@@ -200,6 +200,35 @@ class _MigrationsTest(test_migrations.ModelsMigrationsSync):
                              .select_from(models.SoftwareDeploymentAttempt)
                              ).scalar())
 
+    def test_quota_usage_migration_counts_what_projects_own(self):
+        """0004 -> head: each project's usage row counts its objects."""
+        migration.upgrade('0004', engine=self.engine)
+        now = timeutils.utcnow()
+        configs = [{'id': 'c%d' % number, 'created_at': now, 'name': None,
+                    'group': 'script', 'config': '{}', 'tenant': tenant}
+                   for number, tenant in enumerate(
+                       ['project-a', 'project-a', 'project-b'])]
+        deployments = [{'id': 'd1', 'created_at': now, 'server_id': 's',
+                        'config_id': 'c0', 'tenant': 'project-a',
+                        'generation': 1}]
+        lock = sa.table('project_quota_lock', sa.column('project_id'))
+        with self.engine.begin() as connection:
+            connection.execute(CONFIG_0002.insert(), configs)
+            connection.execute(DEPLOYMENT_0002.insert(), deployments)
+            # Lock rows as quota checks left them: one with objects, one of
+            # a project that owns nothing any more.
+            connection.execute(lock.insert(), [{'project_id': 'project-a'},
+                                               {'project_id': 'project-c'}])
+
+        migration.upgrade(engine=self.engine)
+        with self.engine.connect() as connection:
+            usage = {row.project_id: (row.software_configs,
+                                      row.software_deployments)
+                     for row in connection.execute(
+                         sa.select(models.ProjectQuotaLock.__table__))}
+        self.assertEqual({'project-a': (2, 1), 'project-b': (1, 0),
+                          'project-c': (0, 0)}, usage)
+
 
 class TestMigrationsSQLite(_MigrationsTest, testtools.TestCase):
     BACKEND = 'sqlite'

@@ -16,13 +16,15 @@ import datetime
 from urllib import parse
 
 import fixtures
-from oslo_utils import timeutils
-
 from oslo_db import exception as db_exc
+from oslo_utils import timeutils
+import sqlalchemy as sa
 
 from heat_deploy import capability
 from heat_deploy import context
 from heat_deploy.db import engine
+from heat_deploy.db import models
+from heat_deploy.db import quota
 from heat_deploy.db import software_deployments as queries
 from heat_deploy import exception
 from heat_deploy.operations import configs
@@ -114,6 +116,37 @@ class TestDeployments(test_base.OperationsTestCase):
         self.assertRaises(exception.SoftwareConfigNotFound,
                           self.state.configs.show, self.ctx,
                           created.config_id)
+
+    def _usage(self):
+        """The project's usage row and what it really owns."""
+        with engine.context_manager.reader.using(self.ctx) as session:
+            usage = session.execute(sa.select(
+                quota.USAGE.c.software_configs,
+                quota.USAGE.c.software_deployments).where(
+                quota.USAGE.c.project_id == self.project)).one()
+            owned = tuple(session.execute(sa.select(sa.func.count()).where(
+                model.tenant == self.project)).scalar()
+                for model in (models.SoftwareConfig,
+                              models.SoftwareDeployment))
+        return tuple(usage), owned
+
+    def test_usage_counts_follow_every_create_and_delete(self):
+        plain = self.deployments.create(self.ctx, _values(self.config.id),
+                                        None, BASE_URL)
+        derived = self.deployments.create(
+            self.ctx, _values(self.config.id), 'CFN_SIGNAL', BASE_URL)
+        self.assertEqual(((2, 2), (2, 2)), self._usage())
+        # A new derived config replaces the old one.
+        self.deployments.update(self.ctx, derived.id, {'action': 'UPDATE'},
+                                None, BASE_URL)
+        self.deployments.rerun(self.ctx, derived.id, BASE_URL)
+        self.assertEqual(((2, 2), (2, 2)), self._usage())
+        # Its derived config goes with the deployment.
+        self.deployments.delete(self.ctx, derived.id, BASE_URL)
+        self.assertEqual(((1, 1), (1, 1)), self._usage())
+        self.deployments.delete(self.ctx, plain.id, BASE_URL)
+        self.state.configs.delete(self.ctx, self.config.id)
+        self.assertEqual(((0, 0), (0, 0)), self._usage())
 
     def _at(self, hour, minute=0):
         """Make the service's clock read 2030-01-01 hour:minute UTC."""
