@@ -158,7 +158,7 @@ def configure(conf):
 
 
 def _check_connections(ping_after_idle, engine):
-    """Ping only connections that sat unused; no reset after a commit.
+    """No reset after a commit; ping only connections that sat unused.
 
     oslo.db turns on SQLAlchemy's pre-ping, one round trip to the database
     whenever a request takes a connection, and the pool rolls back every
@@ -171,14 +171,15 @@ def _check_connections(ping_after_idle, engine):
     which closing one with a transaction open does), so none comes back
     in the middle of one.
     """
-    if ping_after_idle <= 0:
-        return
     pool = engine.pool
     # The pool keeps these settings only in private attributes; the round
-    # trip counts of heat_deploy.tests.functional.test_round_trips fail if
-    # a SQLAlchemy release ignores them.
-    pool._pre_ping = False
+    # trip counts of test_bench and the pings counted by
+    # test_connection_pool (functional tests) fail if a SQLAlchemy release
+    # ignores them.
     pool._reset_on_return = pool_base.reset_none
+    if ping_after_idle <= 0:
+        return
+    pool._pre_ping = False
 
     @sa.event.listens_for(pool, 'checkin')
     def _checkin(dbapi_connection, connection_record):
