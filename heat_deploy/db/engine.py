@@ -77,23 +77,30 @@ def reader_connection(function):
 
 def _retried_read(mode, function):
     in_transaction = mode(function)
-    context_index = _context_index(function)
+
+    def outermost(*args, **kwargs):
+        try:
+            return in_transaction(*args, **kwargs)
+        except db_exc.DBConnectionError:
+            return in_transaction(*args, **kwargs)
+    return _joining(function, in_transaction, outermost)
+
+
+def _joining(function, in_transaction, outermost):
+    """``function`` run by ``outermost`` when it opens the transaction,
+    and simply joined to its caller's transaction otherwise (only the
+    outermost may run again).
+    """
+    # The context is the first argument, after self for methods.
+    context_index = 1 if inspect.getfullargspec(function).args[0] in (
+        'self', 'cls') else 0
 
     @functools.wraps(function)
     def run(*args, **kwargs):
         if _in_transaction(args[context_index]):
             return in_transaction(*args, **kwargs)
-        try:
-            return in_transaction(*args, **kwargs)
-        except db_exc.DBConnectionError:
-            return in_transaction(*args, **kwargs)
+        return outermost(*args, **kwargs)
     return run
-
-
-def _context_index(function):
-    """The context is the first argument, after self for methods."""
-    return 1 if inspect.getfullargspec(function).args[0] in (
-        'self', 'cls') else 0
 
 
 def writer(function):
@@ -109,18 +116,14 @@ def writer(function):
     retried = oslo_db_api.wrap_db_retry(
         max_retries=8, retry_interval=0.02, max_retry_interval=0.5,
         retry_on_deadlock=True)(in_transaction)
-    context_index = _context_index(function)
 
-    @functools.wraps(function)
-    def run(*args, **kwargs):
-        if _in_transaction(args[context_index]):
-            return in_transaction(*args, **kwargs)
+    def outermost(*args, **kwargs):
         try:
             return retried(*args, **kwargs)
         except SetUpThenRetry as missing:
             missing.set_up()
             return retried(*args, **kwargs)
-    return run
+    return _joining(function, in_transaction, outermost)
 
 
 def _settings(conf):

@@ -86,17 +86,6 @@ class TestManage(testtools.TestCase):
         self.assertNotIn('Traceback', result.stderr)
 
 
-def migrated_database(test, backend):
-    """A fresh database at the newest schema; returns its URL."""
-    database = test.useFixture(db_fixture.Database(backend))
-    engine = sa.create_engine(database.url)
-    try:
-        migration.upgrade(engine=engine)
-    finally:
-        engine.dispose()
-    return database.url
-
-
 def add_deployment(url, started_ago, timeout=0, attempt=1,
                    earlier_ended_ago=()):
     """Store an IN_PROGRESS deployment as the API would have stored it.
@@ -163,7 +152,7 @@ class TestWorkerCommand(testtools.TestCase):
                     '--once'], timeout=60)
 
     def _sweep_once(self, backend):
-        url = migrated_database(self, backend)
+        url = db_fixture.migrated_database(self, backend)
         late = add_deployment(url, datetime.timedelta(minutes=1), timeout=1)
         on_time = add_deployment(url, datetime.timedelta(minutes=1),
                                  timeout=3600)
@@ -255,7 +244,7 @@ class TestPurgeCommand(testtools.TestCase):
             minutes=1))
 
     def _purge(self, backend):
-        url = migrated_database(self, backend)
+        url = db_fixture.migrated_database(self, backend)
         deployment_id = add_deployment(
             url, datetime.timedelta(minutes=5), attempt=3,
             earlier_ended_ago=(datetime.timedelta(days=2),
@@ -281,7 +270,7 @@ class TestPurgeCommand(testtools.TestCase):
         self._purge('postgresql')
 
     def test_days_must_be_a_number(self):
-        url = migrated_database(self, 'sqlite')
+        url = db_fixture.migrated_database(self, 'sqlite')
         add_deployment(url, datetime.timedelta(minutes=5), attempt=2,
                        earlier_ended_ago=(datetime.timedelta(days=2),))
         for days in ('x', '-1', '36501'):
