@@ -156,10 +156,26 @@ class ServerMetadata(Base):
     configs changes; ``last_modified`` strictly increases, even for
     several changes within one second. ``credential_generation`` is part
     of the metadata URL's signature: bumping it revokes the old URL.
+
+    ``metadata_transport`` is how the server gets its document (NULL:
+    POLL_TEMP_URL, chosen before there was a choice). The ``zaqar_``
+    columns hold a ZAQAR_MESSAGE server's queue credentials (the password
+    sealed with [signal] encryption_keys) and which revision was last
+    posted to its queue, and when, and until when one process holds the
+    right to post there (posts stay in order); they stay set while a
+    server that left ZAQAR_MESSAGE still has a document to take from its
+    queue.
+    ``settings_base_url`` is the API's URL when the transport was chosen,
+    for metadata URLs that a background post hands out.
     """
 
     __tablename__ = 'server_metadata'
-    __table_args__ = (TABLE_ARGS,)
+    __table_args__ = (
+        sa.Index('ix_server_metadata_metadata_transport',
+                 'metadata_transport'),
+        sa.Index('ix_server_metadata_zaqar_project_id', 'zaqar_project_id'),
+        TABLE_ARGS,
+    )
 
     tenant = sa.Column(sa.String(PROJECT_ID_LENGTH), primary_key=True)
     server_id = sa.Column(sa.String(SERVER_ID_LENGTH),
@@ -167,6 +183,14 @@ class ServerMetadata(Base):
     revision = sa.Column(sa.Integer(), nullable=False)
     last_modified = sa.Column(sa.BigInteger(), nullable=False)
     credential_generation = sa.Column(sa.Integer(), nullable=False)
+    metadata_transport = sa.Column(sa.String(16))
+    settings_base_url = sa.Column(sa.String(255))
+    zaqar_project_id = sa.Column(sa.String(64))
+    zaqar_user_id = sa.Column(sa.String(64))
+    zaqar_password = sa.Column(sa.Text())
+    zaqar_posted_revision = sa.Column(sa.Integer())
+    zaqar_posted_at = sa.Column(sa.BigInteger())
+    zaqar_posting_until = sa.Column(sa.BigInteger())
 
 
 class ProjectQuotaLock(Base):

@@ -22,6 +22,7 @@ import testtools
 
 from heat_deploy.db import migration
 from heat_deploy.db import models
+from heat_deploy.db import server_metadata
 from heat_deploy.db import software_deployments
 from heat_deploy.db import types
 from heat_deploy.tests import db_fixture
@@ -228,6 +229,30 @@ class _MigrationsTest(test_migrations.ModelsMigrationsSync):
                          sa.select(models.ProjectQuotaLock.__table__))}
         self.assertEqual({'project-a': (2, 1), 'project-b': (1, 0),
                           'project-c': (0, 0)}, usage)
+
+    def test_zaqar_message_migration_keeps_servers_polling(self):
+        """0005 -> head: today's servers keep their metadata URL and
+        revision, with no transport chosen (POLL_TEMP_URL) and no queue.
+        """
+        migration.upgrade('0005', engine=self.engine)
+        with self.engine.begin() as connection:
+            connection.execute(SERVER_METADATA_0002.insert(), [
+                {'tenant': 'project-a', 'server_id': 's1', 'revision': 7,
+                 'last_modified': 1700000000, 'credential_generation': 2}])
+
+        migration.upgrade(engine=self.engine)
+        with self.engine.connect() as connection:
+            row = server_metadata.get(connection, 'project-a', 's1')
+            self.assertEqual([], server_metadata.queue_work(
+                connection, None, 10, 0))
+        self.assertEqual((7, 1700000000, 2),
+                         (row.revision, row.last_modified,
+                          row.credential_generation))
+        self.assertEqual([None] * 8, [
+            row.metadata_transport, row.settings_base_url,
+            row.zaqar_project_id, row.zaqar_user_id, row.zaqar_password,
+            row.zaqar_posted_revision, row.zaqar_posted_at,
+            row.zaqar_posting_until])
 
 
 class TestMigrationsSQLite(_MigrationsTest, testtools.TestCase):
