@@ -12,7 +12,8 @@
 
 """The background work of heat_deploy: each sweep pulls the outputs of
 pull transports (ZAQAR_SIGNAL), stores passed deadlines, publishes pending
-notifications and posts due webhooks.
+notifications, posts due webhooks and posts the ZAQAR_MESSAGE metadata
+that is not in its queue yet.
 
 Views show a passed deadline at once; the sweep stores it, so that the
 stored rows, and whatever reads them, follow. heat-deploy-worker runs it
@@ -25,6 +26,7 @@ import threading
 from oslo_log import log as logging
 
 from heat_deploy.api import views
+from heat_deploy import capability
 from heat_deploy import checks
 from heat_deploy import context
 from heat_deploy.db import engine
@@ -33,8 +35,11 @@ from heat_deploy import exception
 from heat_deploy.operations import delivery
 from heat_deploy.operations import deployments
 from heat_deploy.operations import events
+from heat_deploy.operations import metadata_push
+from heat_deploy.operations import servers
 from heat_deploy import secret_values
 from heat_deploy.signal import manager
+from heat_deploy.signal import zaqar_message
 
 LOG = logging.getLogger(__name__)
 
@@ -45,9 +50,12 @@ PULL_BATCH = 100
 def make_sweeper(conf):
     """The Sweeper of a service configured by ``conf``."""
     secret_box = secret_values.SecretBox(conf.signal.encryption_keys)
+    servers_ = servers.Servers(conf, capability.Signer(
+        conf.signal.signing_keys), secret_box, zaqar_message.make(conf))
     return Sweeper(make_deployments(conf),
                    delivery.Delivery(conf, secret_box),
-                   conf.deployment.sweep_interval)
+                   conf.deployment.sweep_interval,
+                   metadata_push.make(conf, servers_, secret_box))
 
 
 def make_deployments(conf):
@@ -64,22 +72,29 @@ class Sweeper(object):
     :param deployments_: heat_deploy.operations.deployments.Deployments.
     :param delivery_: heat_deploy.operations.delivery.Delivery.
     :param interval: seconds between the end of one sweep and the next.
+    :param pusher: heat_deploy.operations.metadata_push.MetadataPusher,
+        or None without ZAQAR_MESSAGE.
     """
 
-    def __init__(self, deployments_, delivery_, interval):
+    def __init__(self, deployments_, delivery_, interval, pusher=None):
         self.deployments = deployments_
         self.delivery = delivery_
         self.interval = interval
+        self.pusher = pusher
         self.stopped = threading.Event()
 
     def steps(self):
         """What a sweep does, in order: (what, callable returning a count).
         """
-        return (('pulling signals', self.pull_signals),
-                ('storing passed deadlines',
-                 lambda: len(self.deployments.sweep())),
-                ('publishing notifications', self.delivery.publish_events),
-                ('posting webhooks', self.delivery.post_webhooks))
+        steps = (('pulling signals', self.pull_signals),
+                 ('storing passed deadlines',
+                  lambda: len(self.deployments.sweep())),
+                 ('publishing notifications', self.delivery.publish_events),
+                 ('posting webhooks', self.delivery.post_webhooks))
+        if self.pusher is not None:
+            steps += (('posting server metadata to Zaqar',
+                       self.pusher.sweep),)
+        return steps
 
     def pull_signals(self):
         """Pull and apply the outputs that pull transports hold for

@@ -32,10 +32,12 @@ from heat_deploy.db import engine
 from heat_deploy.operations import configs
 from heat_deploy.operations import deployments
 from heat_deploy.operations import events
+from heat_deploy.operations import metadata_push
 from heat_deploy.operations import servers
 from heat_deploy import policy
 from heat_deploy import secret_values
 from heat_deploy.signal import manager
+from heat_deploy.signal import zaqar_message
 
 LOG = logging.getLogger(__name__)
 
@@ -49,7 +51,9 @@ class AppState(object):
     :ivar signer: signs and checks capability URLs.
     :ivar configs: the config operations.
     :ivar deployments: the deployment operations, with the transports.
-    :ivar servers: the server (metadata URL) operations.
+    :ivar servers: the server (metadata URL and queue) operations.
+    :ivar metadata_pusher: posts ZAQAR_MESSAGE documents after each
+        commit, or None if ZAQAR_MESSAGE is not set up.
     """
 
     def __init__(self, conf):
@@ -63,7 +67,12 @@ class AppState(object):
         self.deployments = deployments.Deployments(
             conf, manager.SignalDriverManager(conf), self.secret_box,
             events_)
-        self.servers = servers.Servers(conf, self.signer)
+        self.servers = servers.Servers(conf, self.signer, self.secret_box,
+                                       zaqar_message.make(conf))
+        self.metadata_pusher = metadata_push.make(conf, self.servers,
+                                                  self.secret_box)
+        if self.metadata_pusher is not None:
+            self.metadata_pusher.listen()
 
 
 def find_paste_config(conf):

@@ -60,6 +60,7 @@ SCHEMAS = (
     ('OsCollectConfigSettings',
      software_deployments.OS_COLLECT_CONFIG_SETTINGS),
     ('OsCollectConfig', software_deployments.OS_COLLECT_CONFIG),
+    ('OsCollectConfigUpdate', software_deployments.OS_COLLECT_CONFIG_UPDATE),
     ('AgentMetadata', software_deployments.AGENT_METADATA),
     ('Signal', signals.SIGNAL),
     ('SignalResult', software_deployments.SIGNAL_RESULT),

@@ -353,9 +353,17 @@ def paths():
             'get': _operation(
                 'showOsCollectConfig', 'servers',
                 'The os-collect-config settings for a server\'s user data '
-                '(a signed metadata URL).',
+                '(a signed metadata URL, or a ZAQAR_MESSAGE server\'s '
+                'queue and credentials).',
                 {200: _json_response('The settings.', 'OsCollectConfig')},
-                _READ),
+                _READ + _TRANSPORT),
+            'put': _operation(
+                'updateOsCollectConfig', 'servers',
+                'Choose how the server gets its metadata '
+                '(software_config_transport); answers its new settings.',
+                {200: _json_response('The new settings.',
+                                     'OsCollectConfig')},
+                _WRITE + _TRANSPORT, body='OsCollectConfigUpdate'),
             'delete': _operation(
                 'revokeOsCollectConfig', 'servers',
                 'Revoke the server\'s metadata URLs.',

@@ -88,7 +88,10 @@ def _sweep_once(sweeper):
         return 1
     pulled, *counts = counts
     summary = ('Stored %d passed deadline(s). Published %d notification(s). '
-               'Posted %d webhook(s).' % tuple(counts))
+               'Posted %d webhook(s).' % tuple(counts[:3]))
+    if counts[3:]:
+        summary += (' Posted or retired the Zaqar queues of %d server(s).'
+                    % counts[3])
     if pulled:
         summary = ('Applied pulled signals to %d deployment(s). %s'
                    % (pulled, summary))

@@ -57,6 +57,25 @@ OPTS = [
         help='Seconds a signal URL stays valid after it is made. A server '
              'that reports later must be given a new URL (a PUT that '
              'changes the deployment\'s action makes one).'),
+    cfg.StrOpt(
+        'metadata_transport', default='POLL_TEMP_URL',
+        choices=[('POLL_TEMP_URL',
+                  'os-collect-config\'s request collector polls a signed '
+                  'metadata URL of heat_deploy (Heat\'s POLL_TEMP_URL, '
+                  'with heat_deploy in place of Swift).'),
+                 ('ZAQAR_MESSAGE',
+                  'heat_deploy posts the metadata to a Zaqar queue of the '
+                  'server\'s own, which os-collect-config\'s zaqar '
+                  'collector reads; servers never ask heat_deploy. Needs '
+                  'the [heat_signal] stack user domain, [signal] '
+                  'encryption_keys and Zaqar in the catalog.')],
+        help='How servers get their metadata (Heat\'s '
+             'default_software_config_transport): the transport a server '
+             'gets when its os-collect-config settings are first asked '
+             'for. A server keeps it until PUT '
+             '/v1/{tenant_id}/servers/{server_id}/os-collect-config '
+             'chooses another; changing this option does not move servers '
+             'that have one.'),
     cfg.IntOpt(
         'polling_interval', default=30, min=1,
         help='polling_interval written into the os-collect-config settings '

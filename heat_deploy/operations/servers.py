@@ -10,19 +10,36 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Server operations: the signed metadata URL that os-collect-config polls.
+"""Server operations: how a server gets its metadata.
 
 What an operator puts in a server's user data so that its os-collect-config
-polls this service, and what the server gets there: its deployments'
-configs, with an ETag and a Last-Modified that change whenever they do.
+finds its deployments, and what the server gets: its deployments' configs
+and its os-collect-config settings. Two metadata transports, named as Heat
+names them: POLL_TEMP_URL, a signed metadata URL of this service that the
+server polls (with an ETag and a Last-Modified that change whenever the
+document does), and ZAQAR_MESSAGE, a Zaqar queue of the server's own that
+heat_deploy posts the document to (heat_deploy.operations.metadata_push).
 """
 
+import secrets
+
+from oslo_log import log as logging
+from oslo_serialization import jsonutils
 from oslo_utils import timeutils
 
 from heat_deploy import capability
+from heat_deploy import context
 from heat_deploy.db import engine
 from heat_deploy.db import server_metadata as queries
 from heat_deploy.db import software_deployments as deployment_queries
+from heat_deploy import exception
+from heat_deploy.signal import manager
+from heat_deploy.signal import zaqar_message
+
+LOG = logging.getLogger(__name__)
+
+POLL_TEMP_URL = queries.POLL_TEMP_URL
+ZAQAR_MESSAGE = queries.ZAQAR_MESSAGE
 
 
 class MetadataState(object):
@@ -31,12 +48,27 @@ class MetadataState(object):
     :ivar etag: changes whenever the document or its URL changes.
     :ivar last_modified: epoch seconds, strictly increasing.
     :ivar generation: the URL's credential generation.
+    :ivar revision: the document's revision.
+    :ivar transport: the server's metadata transport.
+    :ivar queue: (project id, user id, sealed password) of the server's
+        Zaqar queue, or None.
+    :ivar base_url: the API's URL when the transport was chosen, or None.
+    :ivar posted_revision: the revision last posted to the queue, or None.
+    :ivar posted_at: when (epoch seconds), or None.
     """
 
     def __init__(self, row):
         self.etag = '%d-%d' % (row.credential_generation, row.revision)
         self.last_modified = row.last_modified
         self.generation = row.credential_generation
+        self.revision = row.revision
+        self.transport = row.metadata_transport or POLL_TEMP_URL
+        self.queue = ((row.zaqar_project_id, row.zaqar_user_id,
+                       row.zaqar_password)
+                      if row.zaqar_project_id else None)
+        self.base_url = row.settings_base_url
+        self.posted_revision = row.zaqar_posted_revision
+        self.posted_at = row.zaqar_posted_at
 
 
 class Servers(object):
@@ -44,11 +76,16 @@ class Servers(object):
 
     :param conf: the service's ConfigOpts.
     :param signer: a capability.Signer for metadata URLs.
+    :param secret_box: seals the queue passwords of ZAQAR_MESSAGE.
+    :param queues: a zaqar_message.ZaqarMessageQueues, or None if
+        ZAQAR_MESSAGE is not set up.
     """
 
-    def __init__(self, conf, signer):
+    def __init__(self, conf, signer, secret_box=None, queues=None):
         self.conf = conf
         self.signer = signer
+        self.secret_box = secret_box
+        self.queues = queues
 
     def _settings(self, base_url, tenant, server_id, generation):
         url = capability.metadata_url(self.signer, base_url, tenant,
@@ -57,18 +94,107 @@ class Servers(object):
                 'request': {'metadata_url': url},
                 'polling_interval': self.conf.signal.polling_interval}
 
+    def credentials(self, tenant, server_id, state):
+        """The QueueCredentials of a server's queue, password in clear.
+
+        :param state: a MetadataState with a queue.
+        """
+        project_id, user_id, sealed = state.queue
+        return zaqar_message.QueueCredentials(
+            project_id, user_id,
+            self.secret_box.open(jsonutils.loads(sealed)),
+            zaqar_message.queue_name(tenant, server_id))
+
+    def settings_of(self, base_url, tenant, server_id, state):
+        """The os-collect-config settings of a server in ``state``.
+
+        A ZAQAR_MESSAGE server gets the zaqar collector once its queue's
+        user exists; until then it polls.
+        """
+        if (state.transport == ZAQAR_MESSAGE and state.queue is not None
+                and self.queues is not None):
+            # The zaqar collector renders last: os-apply-config writes one
+            # "collectors =" line per item, and the last one counts.
+            return {'collectors': ['local', 'zaqar'],
+                    'zaqar': self.queues.settings(
+                        self.credentials(tenant, server_id, state)),
+                    'polling_interval': self.conf.signal.polling_interval}
+        return self._settings(base_url or state.base_url, tenant, server_id,
+                              state.generation)
+
     def os_collect_config(self, ctx, server_id, base_url):
         """The os-collect-config settings for a server's user data.
 
-        The server's metadata state is made on first use.
+        The server's metadata state is made on first use, with [signal]
+        metadata_transport; a ZAQAR_MESSAGE server's user is made then.
+
+        :raises heat_deploy.signal.manager.SignalTransportFailed: Keystone
+            could not make the server's user (502).
         """
-        row = self._ensure(ctx, server_id)
-        return self._settings(base_url, ctx.project_id, server_id,
-                              row.credential_generation)
+        default = self.conf.signal.metadata_transport
+        state = MetadataState(self._choose(ctx, server_id, default, base_url,
+                                           only_if_unset=True))
+        return self._settings_with_queue(ctx.project_id, server_id, state,
+                                         base_url)
+
+    def choose_transport(self, ctx, server_id, transport, base_url):
+        """Move a server to another metadata transport; returns its new
+        os-collect-config settings.
+
+        The document changes: on the transport the server is on now, it
+        carries the new settings, which the agents' os-apply-config writes
+        to os-collect-config.conf. A server leaving ZAQAR_MESSAGE keeps its
+        queue until it took that last document from it.
+
+        :raises heat_deploy.exception.Invalid: ZAQAR_MESSAGE is not set up.
+        """
+        if transport == ZAQAR_MESSAGE and self.queues is None:
+            raise exception.Invalid(
+                reason='ZAQAR_MESSAGE is not available here: the operator '
+                       'has not set up the stack user domain ([heat_signal]) '
+                       'and [signal] encryption_keys.')
+        state = MetadataState(self._choose(ctx, server_id, transport,
+                                           base_url))
+        return self._settings_with_queue(ctx.project_id, server_id, state,
+                                         base_url)
+
+    def _settings_with_queue(self, tenant, server_id, state, base_url):
+        if state.transport == ZAQAR_MESSAGE and state.queue is None:
+            state = self.set_up_queue(tenant, server_id)
+        return self.settings_of(base_url, tenant, server_id, state)
+
+    def set_up_queue(self, tenant, server_id):
+        """Make a ZAQAR_MESSAGE server's user; returns its MetadataState.
+
+        The password is kept (sealed) before Keystone is asked, so that
+        requests setting up one server at once all give Keystone the same.
+        """
+        admin = context.get_admin_context()
+        sealed = jsonutils.dumps(self.secret_box.seal(
+            secrets.token_urlsafe(24)))
+        password = self.secret_box.open(jsonutils.loads(
+            self._reserve(admin, tenant, server_id, sealed)))
+        project_id, user_id = manager.call_driver(
+            self.queues, 'set_up', tenant, server_id, password)
+        return MetadataState(self._store(admin, tenant, server_id,
+                                         project_id, user_id))
 
     @engine.writer
-    def _ensure(self, ctx, server_id):
-        return queries.ensure(ctx.session, ctx.project_id, server_id)
+    def _choose(self, ctx, server_id, transport, base_url,
+                only_if_unset=False):
+        return queries.choose_transport(ctx.session, ctx.project_id,
+                                        server_id, transport, base_url,
+                                        only_if_unset=only_if_unset)
+
+    @engine.writer
+    def _reserve(self, ctx, tenant, server_id, sealed):
+        return queries.reserve_password(ctx.session, tenant, server_id,
+                                        sealed).zaqar_password
+
+    @engine.writer
+    def _store(self, ctx, tenant, server_id, project_id, user_id):
+        return queries.store_credentials(ctx.session, tenant, server_id,
+                                         project_id, user_id)
 
     @engine.writer
     def revoke(self, ctx, server_id):
@@ -119,4 +245,8 @@ class Servers(object):
 
     def settings(self, base_url, tenant, server_id, state):
         """The os-collect-config settings the metadata document repeats."""
-        return self._settings(base_url, tenant, server_id, state.generation)
+        if state.transport == POLL_TEMP_URL:
+            # The agents' poll: nothing more than before ZAQAR_MESSAGE.
+            return self._settings(base_url, tenant, server_id,
+                                  state.generation)
+        return self.settings_of(base_url, tenant, server_id, state)

@@ -25,6 +25,7 @@ DELETE = PREFIX % 'delete'
 METADATA = PREFIX % 'metadata'
 SIGNAL = PREFIX % 'signal'
 REVOKE_METADATA_URL = PREFIX % 'revoke_metadata_url'
+METADATA_TRANSPORT = PREFIX % 'metadata_transport'
 CANCEL = PREFIX % 'cancel'
 RERUN = PREFIX % 'rerun'
 
@@ -76,6 +77,15 @@ rules = [
         operations=[{'path': '/v1/{tenant_id}/servers/{server_id}/'
                              'os-collect-config',
                      'method': 'DELETE'}]),
+    policy.DocumentedRuleDefault(
+        name=METADATA_TRANSPORT, check_str=base.PROJECT_MEMBER,
+        scope_types=['project'],
+        description='Choose how a server gets its metadata (Heat\'s '
+                    'software_config_transport: POLL_TEMP_URL or '
+                    'ZAQAR_MESSAGE).',
+        operations=[{'path': '/v1/{tenant_id}/servers/{server_id}/'
+                             'os-collect-config',
+                     'method': 'PUT'}]),
     policy.DocumentedRuleDefault(
         name=CANCEL, check_str=base.PROJECT_MEMBER, scope_types=['project'],
         description='Cancel an IN_PROGRESS deployment.',

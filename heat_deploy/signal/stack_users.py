@@ -157,15 +157,16 @@ class StackUsers(object):
             'name': name, 'domain_id': self.ids()['domain']}).json()['users']
         return users[0]['id'] if users else None
 
-    def set_up_user(self, name, project_id, description):
+    def set_up_user(self, name, project_id, description, password=None):
         """Make the user, or give it a new password; grant it its role.
 
         A new password for an existing user (a re-derived deployment) ends
         what the old one allowed: Keystone revokes the user's tokens.
 
+        :param password: the password to give; default: a new random one.
         :returns: (user id, password in clear).
         """
-        password = secrets.token_urlsafe(24)
+        password = password or secrets.token_urlsafe(24)
         user_id = self.find_user(name)
         if user_id is None:
             user_id = self.call('POST', '/users', json={'user': {

@@ -75,6 +75,14 @@ OPTS = [
              'heat_deploy has stored it and deleted it; if the reader dies '
              'first, another one applies it after this time.'),
     cfg.IntOpt(
+        'metadata_ttl', default=1209600, min=60,
+        help='ZAQAR_MESSAGE: seconds a server\'s metadata document stays '
+             'in its queue for the server to take (Zaqar\'s max_message_ttl '
+             'must allow it; 1209600, two weeks, is Zaqar\'s default '
+             'maximum). heat_deploy posts the document again before this '
+             'time passes, so a server that is off for longer still finds '
+             'it.'),
+    cfg.IntOpt(
         'messages_per_pull', default=10, min=1, max=20,
         help='Messages claimed from a deployment\'s queue at once (Zaqar '
              'allows 20 by default).'),
@@ -120,22 +128,26 @@ def claimed_messages(claim):
     return found
 
 
-def backend_error(action, err):
+SIGNALS_UNREACHABLE = ('Zaqar, which carries this deployment\'s signals, '
+                       'could not be reached; try again later.')
+
+
+def backend_error(action, err, user_message=SIGNALS_UNREACHABLE):
     """A SignalBackendError of a failed Zaqar request."""
-    return base.SignalBackendError(
-        'Zaqar, which carries this deployment\'s signals, could not be '
-        'reached; try again later.',
-        'Zaqar %s failed: %s' % (action, err))
+    return base.SignalBackendError(user_message,
+                                   'Zaqar %s failed: %s' % (action, err))
 
 
 class _Queues(object):
     """Zaqar v2 queues of one project, as the stack domain admin."""
 
-    def __init__(self, session, interface, region, client_id):
+    def __init__(self, session, interface, region, client_id,
+                 user_message=SIGNALS_UNREACHABLE):
         self.session = session
         self.interface = interface
         self.region = region
         self.client_id = client_id
+        self.user_message = user_message
         self._root = None
 
     def _request(self, method, path, action, **kwargs):
@@ -146,7 +158,7 @@ class _Queues(object):
                     region_name=self.region)
                 if not url:
                     raise base.SignalBackendError(
-                        'ZAQAR_SIGNAL is not set up correctly; ask the '
+                        'Zaqar is not set up correctly; ask the '
                         'operator.',
                         'The catalog has no %s messaging endpoint in '
                         'region %s' % (self.interface, self.region))
@@ -155,7 +167,7 @@ class _Queues(object):
                 self._root + path, method,
                 headers={'Client-ID': self.client_id}, **kwargs)
         except ks_exc.ClientException as err:
-            raise backend_error(action, err)
+            raise backend_error(action, err, self.user_message)
 
     def names(self):
         """The names of every queue of the project."""
@@ -194,6 +206,32 @@ class _Queues(object):
         except (KeyError, IndexError, TypeError) as err:
             raise backend_error(action, 'unexpected answer (%s)'
                                 % type(err).__name__)
+
+    def post(self, name, body, ttl):
+        """Post one message (its body is never logged)."""
+        self._request('POST', '/queues/%s/messages' % name,
+                      'posting to queue %s' % name,
+                      json={'messages': [{'body': body, 'ttl': ttl}]})
+
+    def pop(self, name, limit):
+        """Delete up to ``limit`` of the oldest messages; returns how many.
+        """
+        action = 'popping messages of queue %s' % name
+        resp = self._request('DELETE', '/queues/%s/messages' % name, action,
+                             params={'pop': limit})
+        if resp.status_code == 204 or not resp.content:
+            return 0
+        return len(_json(resp, action).get('messages') or [])
+
+    def message_count(self, name):
+        """How many messages the queue holds (claimed or not)."""
+        action = 'reading the stats of queue %s' % name
+        resp = self._request('GET', '/queues/%s/stats' % name, action)
+        try:
+            return int(_json(resp, action)['messages']['total'])
+        except (KeyError, TypeError, ValueError) as err:
+            raise backend_error(action, 'unexpected answer (%s)'
+                                % type(err).__name__, self.user_message)
 
     def delete_message(self, name, message_id, claim_id):
         self._request('DELETE', '/queues/%s/messages/%s' % (name, message_id),

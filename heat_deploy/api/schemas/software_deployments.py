@@ -287,7 +287,9 @@ METADATA = {
 # The os-collect-config block for a server's user data.
 OS_COLLECT_CONFIG_SETTINGS = {
     'type': 'object',
-    'required': ['collectors', 'request', 'polling_interval'],
+    'description': 'POLL_TEMP_URL servers get "request", ZAQAR_MESSAGE '
+                   'servers "zaqar".',
+    'required': ['collectors', 'polling_interval'],
     'properties': {
         'collectors': {'type': 'array', 'items': common.TEXT},
         'request': {
@@ -295,6 +297,18 @@ OS_COLLECT_CONFIG_SETTINGS = {
             'required': ['metadata_url'],
             'properties': {'metadata_url': dict(common.URL, description=(
                 'The signed metadata URL; it needs no credentials.'))},
+            'additionalProperties': False,
+        },
+        'zaqar': {
+            'type': 'object',
+            'description': 'The server\'s own Keystone user and Zaqar '
+                           'queue, as os-collect-config\'s zaqar collector '
+                           'reads them; the password is in clear.',
+            'required': ['queue_id', 'user_id', 'password', 'project_id',
+                         'auth_url', 'region_name'],
+            'properties': {name: common.TEXT for name in (
+                'queue_id', 'user_id', 'password', 'project_id', 'auth_url',
+                'region_name')},
             'additionalProperties': False,
         },
         'polling_interval': {'type': 'integer', 'minimum': 0},
@@ -307,6 +321,20 @@ OS_COLLECT_CONFIG = {
     'type': 'object',
     'required': ['os-collect-config'],
     'properties': {'os-collect-config': OS_COLLECT_CONFIG_SETTINGS},
+    'additionalProperties': False,
+}
+
+# PUT /v1/{tenant_id}/servers/{server_id}/os-collect-config.
+OS_COLLECT_CONFIG_UPDATE = {
+    'type': 'object',
+    'required': ['software_config_transport'],
+    'properties': {
+        'software_config_transport': {
+            'enum': ['POLL_TEMP_URL', 'ZAQAR_MESSAGE'],
+            'description': 'How the server gets its metadata, as Heat\'s '
+                           'server property of that name: polling a signed '
+                           'metadata URL, or from a Zaqar queue of its own.'},
+    },
     'additionalProperties': False,
 }
 

@@ -13,14 +13,19 @@
 """/v1/{tenant_id}/servers/{server_id}/os-collect-config.
 
 What an operator puts in a server's user data so that its os-collect-config
-polls this service: a signed metadata URL that needs no credentials.
+finds its deployments: a signed metadata URL that needs no credentials
+(POLL_TEMP_URL), or a Zaqar queue of the server's own with its credentials
+(ZAQAR_MESSAGE). PUT chooses between them.
 """
 
 import pecan
 import webob
 import webob.exc
 
+from heat_deploy.api import body
 from heat_deploy.api.controllers.v1 import common
+from heat_deploy.api.schemas import software_deployments as schemas
+from heat_deploy.api import validation
 from heat_deploy.db import models
 from heat_deploy.policies import software_deployments as policies
 
@@ -43,6 +48,15 @@ class OsCollectConfigController(object):
         common.authorize(policies.METADATA)
         return {'os-collect-config': _servers().os_collect_config(
             common.context(), self.server_id, common.base_url())}
+
+    @index.when(method='PUT', template='json')
+    def put(self):
+        doc = validation.validate(schemas.OS_COLLECT_CONFIG_UPDATE,
+                                  body.json_object(pecan.request))
+        common.authorize(policies.METADATA_TRANSPORT)
+        return {'os-collect-config': _servers().choose_transport(
+            common.context(), self.server_id,
+            doc['software_config_transport'], common.base_url())}
 
     @index.when(method='DELETE', template='json')
     def revoke(self):

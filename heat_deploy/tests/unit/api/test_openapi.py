@@ -138,7 +138,7 @@ class TestOpenAPIDocument(testtools.TestCase):
                                               response['$ref'])
                                      ['content']['application/json']
                                      ['schema']['$ref'], what)
-        self.assertEqual(23, len(ids))
+        self.assertEqual(24, len(ids))
 
     def test_security_scheme(self):
         self.assertEqual(
