@@ -94,6 +94,12 @@ class MetadataPusher(object):
         # just after that finds the lease free.
         for _round in range(_ROUNDS):
             now = int(now or time.time())
+            # A read first: most changes are of servers without a queue,
+            # which need no lease (a write).
+            state = self._state(admin, tenant, server_id)
+            if not self.needs_work(state, now) or (state.queue is None
+                                                   and not set_up):
+                return done
             until = now + self.lease_seconds
             if not self._take(admin, tenant, server_id, now, until):
                 return done
@@ -107,9 +113,7 @@ class MetadataPusher(object):
                     now = int(time.time())
             finally:
                 self._release(admin, tenant, server_id, until)
-            state = self._state(admin, tenant, server_id)
-            if not self._behind(state) or (state.queue is None
-                                           and not set_up):
+            if not self._behind(self._state(admin, tenant, server_id)):
                 return done
             now = None
         return done
