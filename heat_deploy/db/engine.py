@@ -30,6 +30,12 @@ from sqlalchemy.pool import base as pool_base
 
 context_manager = enginefacade.transaction_context()
 
+# The one-statement reads of reader_connection, on MySQL and PostgreSQL,
+# run on a pool of their own whose connections are in autocommit mode: the
+# SELECT is the only round trip (no BEGIN on PostgreSQL, no ROLLBACK after
+# it). On SQLite it is context_manager itself.
+polls = enginefacade.transaction_context()
+
 _configured = None
 
 
@@ -69,10 +75,21 @@ def reader(function):
 
 
 def reader_connection(function):
-    """Like reader, with ``ctx.connection`` (SQLAlchemy Core) and no
-    ORM session, for the reads that every agent poll makes.
+    """A read of one statement, with ``ctx.connection`` (SQLAlchemy Core)
+    and no ORM session, for the reads that every agent poll makes.
+
+    Run on its own, it reads in autocommit mode (see ``polls``); called
+    inside another transaction, it joins that one.
     """
-    return _retried_read(context_manager.reader.connection, function)
+    joined = context_manager.reader.connection(function)
+    own = polls.reader.connection(function)
+
+    def outermost(*args, **kwargs):
+        try:
+            return own(*args, **kwargs)
+        except db_exc.DBConnectionError:
+            return own(*args, **kwargs)
+    return _joining(function, joined, outermost)
 
 
 def _retried_read(mode, function):
@@ -157,7 +174,32 @@ def configure(conf):
     context_manager.append_on_engine_create(_serialise_sqlite_writes)
     context_manager.append_on_engine_create(functools.partial(
         _check_connections, conf.database_pool.ping_after_idle))
+    if sa_url.make_url(settings['connection']).get_backend_name() == 'sqlite':
+        # One writer at a time, and reads of a local file: a pool of its
+        # own would save nothing.
+        polls.patch_factory(context_manager)
+    else:
+        polls.patch_factory(enginefacade.transaction_context())
+        polls.configure(**settings)
+        polls.append_on_engine_create(_autocommit)
+        polls.append_on_engine_create(functools.partial(
+            _check_connections, conf.database_pool.ping_after_idle))
     _configured = settings
+
+
+def _autocommit(engine):
+    """Put each new connection of ``engine`` in autocommit mode, where
+    SQLAlchemy skips the ROLLBACK that ends its transactions.
+    """
+    engine.dialect.skip_autocommit_rollback = True
+
+    @sa.event.listens_for(engine, 'connect')
+    def _connect(dbapi_connection, connection_record):
+        engine.dialect.set_isolation_level(dbapi_connection, 'AUTOCOMMIT')
+
+    # oslo.db opened a first connection, to test the URL, before this hook
+    # ran; the pool makes it anew.
+    engine.dispose()
 
 
 def _check_connections(ping_after_idle, engine):

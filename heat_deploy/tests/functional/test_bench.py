@@ -46,9 +46,9 @@ TIMEOUT = 300
 # usage row also without a quota; reads add the end of their transaction.
 ROUND_TRIPS = {
     'mysql': {'put': 3, 'signal': 3, 'config': 3, 'config_noquota': 3,
-              'metadata': 2, 'agent_304': 2},
+              'metadata': 1, 'agent_304': 1},
     'postgresql': {'put': 3, 'signal': 4, 'config': 4, 'config_noquota': 4,
-                   'metadata': 3, 'agent_304': 3},
+                   'metadata': 1, 'agent_304': 1},
 }
 
 

@@ -98,3 +98,68 @@ class TestDeadPooledConnections(testtools.TestCase):
         # connection, and runs again on a new one.
         replaced = _read_session_id(context.get_admin_context())
         self.assertNotEqual(self.first, replaced)
+
+
+@engine.reader_connection
+def _poll_session_id(ctx):
+    return ctx.connection.execute(sa.text(SESSION_ID[BACKEND])).scalar()
+
+
+@engine.reader_connection
+def _poll_value(ctx, table):
+    return ctx.connection.execute(
+        sa.text('SELECT n FROM %s' % table)).scalar()
+
+
+@testtools.skipUnless(BACKEND in SESSION_ID,
+                      'needs a database server behind a connection')
+class TestPollReads(testtools.TestCase):
+    """The one-statement reads of the agents' polls: autocommit, with no
+    ROLLBACK after them, on a pool of their own.
+    """
+
+    def setUp(self):
+        super().setUp()
+        engine.configure(service.make_conf())
+        admin = sa.create_engine(db_fixture.ADMIN_URLS[BACKEND],
+                                 isolation_level='AUTOCOMMIT')
+        self.addCleanup(admin.dispose)
+        self.admin = admin
+
+    def test_each_poll_sees_what_was_committed_since_the_last(self):
+        # In a transaction left open (REPEATABLE READ on MariaDB), the
+        # second read would still see 1.
+        table = 'poll_%s' % os.getpid()
+        url = engine.get_engine().url
+        writer = sa.create_engine(url, isolation_level='AUTOCOMMIT')
+        self.addCleanup(writer.dispose)
+        with writer.connect() as connection:
+            connection.exec_driver_sql('CREATE TABLE %s (n INTEGER)' % table)
+            connection.exec_driver_sql('INSERT INTO %s VALUES (1)' % table)
+        self.addCleanup(self._drop, writer, table)
+        ctx = context.get_admin_context()
+        self.assertEqual(1, _poll_value(ctx, table))
+        with writer.connect() as connection:
+            connection.exec_driver_sql('UPDATE %s SET n = 2' % table)
+        self.assertEqual(2, _poll_value(context.get_admin_context(), table))
+
+    @staticmethod
+    def _drop(writer, table):
+        with writer.connect() as connection:
+            connection.exec_driver_sql('DROP TABLE %s' % table)
+
+    def test_a_poll_on_a_dead_connection_runs_again(self):
+        first = _poll_session_id(context.get_admin_context())
+        self.assertEqual(first,
+                         _poll_session_id(context.get_admin_context()))
+        with self.admin.connect() as connection:
+            connection.exec_driver_sql(KILL[BACKEND] % first)
+        replaced = _poll_session_id(context.get_admin_context())
+        self.assertNotEqual(first, replaced)
+
+    def test_polls_run_in_autocommit_mode(self):
+        polls_engine = engine.polls.reader.get_engine()
+        self.assertIsNot(engine.get_engine(), polls_engine)
+        with polls_engine.connect() as connection:
+            self.assertTrue(polls_engine.dialect.detect_autocommit_setting(
+                connection.connection.dbapi_connection))
