@@ -14,6 +14,7 @@
 
 import pecan
 import pecan.core
+import pecan.routing
 
 from heat_deploy.api.controllers.v1 import tenant
 from heat_deploy.api import hooks
@@ -50,9 +51,30 @@ def _remembered(getargspec):
     return remembered
 
 
+def _once_per_class(detect_custom_path_segments):
+    """Pecan's search for custom path segments, skipped for a controller
+    class it has searched already.
+
+    Pecan lists every attribute of every controller on the way to the
+    action (dir()) on each request, to use the list only the first time
+    it meets the controller's class.
+    """
+    if getattr(detect_custom_path_segments, 'once_per_class', False):
+        return detect_custom_path_segments
+    observed = pecan.routing.__observed_controllers__
+
+    def once_per_class(obj):
+        if obj.__class__ not in observed:
+            detect_custom_path_segments(obj)
+    once_per_class.once_per_class = True
+    return once_per_class
+
+
 def app_factory(global_conf, **local_conf):
     """The Pecan application serving /v1 (no middleware around it)."""
     pecan.core.getargspec = _remembered(pecan.core.getargspec)
+    pecan.routing._detect_custom_path_segments = _once_per_class(
+        pecan.routing._detect_custom_path_segments)
     return pecan.make_app(
         RootController(),
         hooks=[hooks.ContextHook()],
