@@ -139,6 +139,27 @@ _GET = sa.select(Model.__table__).where(
     Model.server_id == sa.bindparam('server_id'))
 
 
+def poll_state(connection, tenant, server_id):
+    """What an agent's poll needs of the server's row (to check its URL
+    and answer 304), or None.
+
+    Each column costs the driver a description to parse on every poll;
+    this reads the four the poll uses.
+
+    :param connection: a SQLAlchemy Connection.
+    """
+    return connection.execute(
+        _POLL_STATE, {'tenant': tenant, 'server_id': server_id}
+    ).one_or_none()
+
+
+_POLL_STATE = sa.select(
+    Model.credential_generation, Model.revision, Model.last_modified,
+    Model.metadata_transport).where(
+    Model.tenant == sa.bindparam('tenant'),
+    Model.server_id == sa.bindparam('server_id'))
+
+
 def ensure(session, tenant, server_id):
     """The server's row, created on first use."""
     row = get(session.connection(), tenant, server_id)

@@ -71,6 +71,22 @@ class MetadataState(object):
         self.posted_at = row.zaqar_posted_at
 
 
+class PollState(object):
+    """What an agent's poll needs of a server's metadata state.
+
+    :ivar etag: as MetadataState's.
+    :ivar last_modified: as MetadataState's.
+    :ivar generation: the URL's credential generation.
+    :ivar transport: the server's metadata transport.
+    """
+
+    def __init__(self, row):
+        self.etag = '%d-%d' % (row.credential_generation, row.revision)
+        self.last_modified = row.last_modified
+        self.generation = row.credential_generation
+        self.transport = row.metadata_transport or POLL_TEMP_URL
+
+
 class Servers(object):
     """The server operations of one running service.
 
@@ -203,13 +219,13 @@ class Servers(object):
 
     @engine.reader_connection
     def check_url(self, ctx, tenant, server_id, params):
-        """The server's MetadataState, if its URL's signature holds.
+        """The server's PollState, if its URL's signature holds.
 
         :param params: the URL's query parameters.
         :raises heat_deploy.capability.CapabilityMissing: no signature.
         :raises heat_deploy.capability.CapabilityDenied: forged or revoked.
         """
-        row = queries.get(ctx.connection, tenant, server_id)
+        row = queries.poll_state(ctx.connection, tenant, server_id)
         # No row: no URL was ever handed out for this server, so any
         # signature is forged; checking against generation 0 refuses it.
         capability.check_metadata(self.signer, tenant, server_id, params,
@@ -218,7 +234,7 @@ class Servers(object):
             # Only the signing key itself can sign generation 0.
             raise capability.CapabilityDenied(
                 reason='The metadata URL\'s signature is not valid.')
-        return MetadataState(row)
+        return PollState(row)
 
     def configs(self, ctx, tenant, server_id):
         """The config rows the metadata URL serves: the project's
@@ -243,10 +259,20 @@ class Servers(object):
         deployment_queries.mark_delivered(ctx.session, server_id, config_ids,
                                           timeutils.utcnow(), tenant=tenant)
 
-    def settings(self, base_url, tenant, server_id, state):
-        """The os-collect-config settings the metadata document repeats."""
-        if state.transport == POLL_TEMP_URL:
-            # The agents' poll: nothing more than before ZAQAR_MESSAGE.
-            return self._settings(base_url, tenant, server_id,
-                                  state.generation)
-        return self.settings_of(base_url, tenant, server_id, state)
+    def settings(self, base_url, tenant, server_id, poll):
+        """The os-collect-config settings the metadata document repeats.
+
+        :param poll: the PollState of the request.
+        """
+        if poll.transport != POLL_TEMP_URL:
+            state = self._state(context.get_admin_context(), tenant,
+                                server_id)
+            if state is not None:
+                return self.settings_of(base_url, tenant, server_id, state)
+        # The agents' poll: nothing more than before ZAQAR_MESSAGE.
+        return self._settings(base_url, tenant, server_id, poll.generation)
+
+    @engine.reader_connection
+    def _state(self, ctx, tenant, server_id):
+        row = queries.get(ctx.connection, tenant, server_id)
+        return None if row is None else MetadataState(row)
