@@ -23,10 +23,12 @@ the capability URLs the service handed out:
 
 A plain WebOb application rather than Pecan: these are the hot paths that
 every server polls, so they do a signature check and one or two indexed
-queries and nothing else.
+queries and nothing else. A poll whose If-None-Match is the current ETag,
+what nearly every poll is, is answered 304 before WebOb is involved.
 """
 
 import email.utils
+from urllib import parse
 
 from oslo_serialization import jsonutils
 import webob
@@ -58,11 +60,57 @@ def signal_answer(deployment_id, result, after):
             'status': after.status}
 
 
+# environ key: the PollState a poll read before it went on to a full
+# answer, so that the answer does not read it again.
+_POLL_STATE = 'heat_deploy.agent.poll_state'
+
+
+def _metadata_headers(server):
+    return {'ETag': '"%s"' % server.etag,
+            'Last-Modified': email.utils.formatdate(server.last_modified,
+                                                    usegmt=True),
+            'Cache-Control': 'no-cache'}
+
+
 class AgentApp(object):
     """WSGI application of the agent routes."""
 
+    def __call__(self, environ_, start_response):
+        headers = self._not_modified(environ_)
+        if headers is not None:
+            start_response('304 Not Modified', list(headers.items()))
+            return []
+        return self._answer(environ_, start_response)
+
+    @staticmethod
+    def _not_modified(environ_):
+        """The headers of a 304 if the request is a metadata poll whose
+        If-None-Match is exactly the current ETag (as the request collector
+        sends it), else None: any other request gets the full treatment.
+        """
+        if_none_match = environ_.get('HTTP_IF_NONE_MATCH')
+        if (if_none_match is None
+                or environ_['REQUEST_METHOD'] not in ('GET', 'HEAD')):
+            return None
+        parts = environ_.get('PATH_INFO', '').strip('/').split('/')
+        if len(parts) != 4 or parts[:2] != ['v1', 'metadata']:
+            return None
+        state = environ.app_state(environ_)
+        params = dict(parse.parse_qsl(environ_.get('QUERY_STRING', '')))
+        try:
+            server = state.servers.check_url(context.get_admin_context(),
+                                             parts[2], parts[3], params)
+        except exception.HeatDeployException:
+            # The full answer says why.
+            return None
+        headers = _metadata_headers(server)
+        if if_none_match != headers['ETag']:
+            environ_[_POLL_STATE] = server
+            return None
+        return headers
+
     @webob.dec.wsgify(RequestClass=request.Request)
-    def __call__(self, req):
+    def _answer(self, req):
         # PATH_INFO is already decoded by the WSGI server.
         parts = req.path_info.strip('/').split('/')
         state = environ.app_state(req.environ)
@@ -98,12 +146,11 @@ class AgentApp(object):
                 'Metadata URLs take GET or HEAD.',
                 headers={'Allow': 'GET, HEAD'})
         admin = context.get_admin_context()
-        server = state.servers.check_url(admin, tenant, server_id, req.GET)
-        last_modified = email.utils.formatdate(server.last_modified,
-                                               usegmt=True)
-        headers = {'ETag': '"%s"' % server.etag,
-                   'Last-Modified': last_modified,
-                   'Cache-Control': 'no-cache'}
+        server = req.environ.pop(_POLL_STATE, None)
+        if server is None:
+            server = state.servers.check_url(admin, tenant, server_id,
+                                             req.GET)
+        headers = _metadata_headers(server)
         if (server.etag in req.if_none_match
                 or (req.if_modified_since is not None
                     and not req.if_none_match

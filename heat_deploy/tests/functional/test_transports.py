@@ -396,6 +396,46 @@ class TestMetadataURLs(TransportTestCase):
         self.assertEqual(304, self.call('GET', url, token=None, headers={
             'If-Modified-Since': first.headers['Last-Modified']}).status)
 
+    def test_a_304_carries_the_headers_of_the_full_answer(self):
+        url = self.settings()['request']['metadata_url']
+        self.deploy()
+        first = self.call('GET', url, token=None)
+        again = self.call('GET', url, token=None, headers={
+            'If-None-Match': first.headers['ETag']})
+        self.assertEqual(304, again.status)
+        self.assertEqual(b'', again.body)
+        for name in ('ETag', 'Last-Modified', 'Cache-Control'):
+            self.assertEqual(first.headers[name], again.headers[name])
+        self.assertIn('x-openstack-request-id', again.headers)
+        # HEAD answers 304 the same way.
+        self.assertEqual(304, self.call('HEAD', url, token=None, headers={
+            'If-None-Match': first.headers['ETag']}).status)
+
+    def test_a_stale_etag_gets_the_current_document(self):
+        url = self.settings()['request']['metadata_url']
+        self.deploy()
+        first = self.call('GET', url, token=None)
+        self.deploy()
+        changed = self.call('GET', url, token=None, headers={
+            'If-None-Match': first.headers['ETag']})
+        self.assertEqual(200, changed.status)
+        self.assertEqual(2, len(changed.json['deployments']))
+        self.assertNotEqual(first.headers['ETag'], changed.headers['ETag'])
+
+    def test_a_current_etag_does_not_pass_a_revoked_or_forged_url(self):
+        url = self.settings()['request']['metadata_url']
+        etag = self.call('GET', url, token=None).headers['ETag']
+        forged = url.replace('signature=', 'signature=0')
+        self.assertEqual(403, self.call('GET', forged, token=None, headers={
+            'If-None-Match': etag}).status)
+        self.call('DELETE', self.v1('/servers/server-1/os-collect-config'))
+        # The revoke changed the ETag too; an agent still sending the old
+        # one with the old URL is refused, not told "not modified".
+        revoked = self.call('GET', url, token=None, headers={
+            'If-None-Match': etag})
+        self.assertEqual(403, revoked.status)
+        self.assertIn('revoked', revoked.json['error']['message'])
+
     def test_last_modified_strictly_increases_on_every_change(self):
         url = self.settings()['request']['metadata_url']
         seen = []
