@@ -123,8 +123,8 @@ class TestSettings(testtools.TestCase):
         state = self._state(metadata_transport='ZAQAR_MESSAGE',
                             zaqar_project_id='p', zaqar_user_id='u',
                             zaqar_password=sealed)
-        settings = self.servers.settings('http://api', 'tenant', SERVER_ID,
-                                         state)
+        settings = self.servers.settings_of('http://api', 'tenant',
+                                            SERVER_ID, state)
         # os-apply-config writes a "collectors =" line per item; the last
         # one counts.
         self.assertEqual('zaqar', settings['collectors'][-1])
