@@ -82,7 +82,8 @@ rules = [
         scope_types=['project'],
         description='Choose how a server gets its metadata (Heat\'s '
                     'software_config_transport: POLL_TEMP_URL or '
-                    'ZAQAR_MESSAGE).',
+                    'ZAQAR_MESSAGE); also checked when a deployment create '
+                    'names software_config_transport.',
         operations=[{'path': '/v1/{tenant_id}/servers/{server_id}/'
                              'os-collect-config',
                      'method': 'PUT'}]),

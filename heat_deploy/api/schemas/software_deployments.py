@@ -96,6 +96,13 @@ CREATE = {
                 'same.'))),
             'heat_deploy.api.controllers.v1.software_deployments'
             '._requested_transport'),
+        'software_config_transport': common.nullable({
+            'type': 'string', 'enum': ['POLL_TEMP_URL', 'ZAQAR_MESSAGE'],
+            'description': 'Move the deployment\'s server to this metadata '
+                           'transport first, as PUT .../servers/{server_id}'
+                           '/os-collect-config does (policy '
+                           'software_deployments:metadata_transport too). '
+                           'Absent: the server keeps its own.'}),
         'timeout': _TIMEOUT,
         'delivery_timeout': _DELIVERY_TIMEOUT,
         'notify_url': _NOTIFY_URL,
@@ -330,7 +337,7 @@ OS_COLLECT_CONFIG_UPDATE = {
     'required': ['software_config_transport'],
     'properties': {
         'software_config_transport': {
-            'enum': ['POLL_TEMP_URL', 'ZAQAR_MESSAGE'],
+            'type': 'string', 'enum': ['POLL_TEMP_URL', 'ZAQAR_MESSAGE'],
             'description': 'How the server gets its metadata, as Heat\'s '
                            'server property of that name: polling a signed '
                            'metadata URL, or from a Zaqar queue of its own.'},

@@ -349,11 +349,32 @@ class TestZaqarMessage(testtools.TestCase):
         block = self.choose('ZAQAR_MESSAGE')['zaqar']
         self.assertEqual(1, len(self.wait_for_document(block)['deployments']))
 
+    def test_a_deployment_can_move_its_server(self):
+        deployment = self.request('POST', '/software_deployments', json={
+            'config_id': self.source['id'], 'server_id': self.server_id,
+            'software_config_transport': 'ZAQAR_MESSAGE',
+            'input_values': {'foo': 'x',
+                             'deploy_signal_transport': 'NO_SIGNAL'}}
+        )['software_deployment']
+        settings = self.settings()
+        self.assertEqual('zaqar', settings['collectors'][-1])
+        document = self.wait_for_document(settings['zaqar'],
+                                          deployment['config_id'])
+        self.assertEqual(settings, document['os-collect-config'])
+        # Without the field the server keeps its transport.
+        self.deploy()
+        self.assertEqual(settings, self.settings())
+
     def test_choosing_is_validated(self):
         resp = self.session.put(
             self.base + '/servers/%s/os-collect-config' % self.server_id,
             json={'software_config_transport': 'POLL_SERVER_CFN'},
             timeout=60)
+        self.assertEqual(400, resp.status_code, resp.text)
+        self.assertIn('software_config_transport', resp.text)
+        resp = self.session.post(self.base + '/software_deployments', json={
+            'config_id': self.source['id'], 'server_id': self.server_id,
+            'software_config_transport': 'POLL_SERVER_HEAT'}, timeout=60)
         self.assertEqual(400, resp.status_code, resp.text)
         self.assertIn('software_config_transport', resp.text)
 
@@ -447,5 +468,6 @@ class TestZaqarMessageAgents(TestZaqarMessage):
     test_no_other_server_reads_the_queue = None
     test_zaqar_down_delays_the_post_and_loses_nothing = None
     test_polling_server_learns_its_queue_from_its_metadata_url = None
+    test_a_deployment_can_move_its_server = None
     test_switching_back_retires_queue_user_and_project = None
     test_choosing_is_validated = None

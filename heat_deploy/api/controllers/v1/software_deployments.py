@@ -270,6 +270,13 @@ class SoftwareDeploymentsController(object):
         values = _fields(doc, _COMMON + ('server_id',
                                          'stack_user_project_id'))
         transport = _requested_transport(doc, values['input_values'])
+        if doc.get('software_config_transport'):
+            # The server's, like Heat's server property: it moves first,
+            # so that the deployment's document goes the new way.
+            common.authorize(policies.METADATA_TRANSPORT)
+            pecan.request.app_state.servers.choose_transport(
+                common.context(), values['server_id'],
+                doc['software_config_transport'], common.base_url())
         return _respond(_deployments().create(
             common.context(), values, transport, common.base_url()))
 
