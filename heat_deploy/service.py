@@ -12,6 +12,7 @@
 
 """Start-up of a heat_deploy process: a fresh ConfigOpts and logging."""
 
+import gc
 import os
 
 from oslo_config import cfg
@@ -63,3 +64,15 @@ def prepare_service(argv=None, conf=None, config_files=None):
          default_config_files=config_files)
     log.setup(conf, PROJECT)
     return conf
+
+
+def settle_start_up_objects():
+    """Keep what start-up made out of the garbage collector's sight.
+
+    The application's modules, options, policies and compiled statements
+    live as long as the process; every full collection would walk all of
+    them again, a pause of tens of milliseconds that shows in the slowest
+    requests. Call once the application is built.
+    """
+    gc.collect()
+    gc.freeze()

@@ -109,6 +109,7 @@ def main(argv=None):
         application = app.load_app(conf)
     except checks.StartupFailure as err:
         return _refuse(err)
+    service.settle_start_up_objects()
     try:
         server = simple_server.make_server(
             conf.api.bind_host, conf.api.bind_port, application,

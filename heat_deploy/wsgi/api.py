@@ -71,6 +71,7 @@ def init_application():
                 # Outside the except clause: oslo.log would append the
                 # exception to each line logged inside it.
                 _refuse(failure)
+            service.settle_start_up_objects()
     return _application
 
 
