@@ -168,14 +168,22 @@ def ensure(session, tenant, server_id):
     return row
 
 
-def revoke(session, tenant, server_id):
-    """Invalidate the server's metadata URL; a new one replaces it."""
+def revoke(session, tenant, server_id, zaqar_password=None):
+    """Invalidate the server's metadata URL; a new one replaces it.
+
+    :param zaqar_password: the new sealed password of a ZAQAR_MESSAGE
+        server's queue user, if it got one.
+    """
     ensure(session, tenant, server_id)
+    values = {}
+    if zaqar_password is not None:
+        values['zaqar_password'] = zaqar_password
     session.execute(
         sa.update(Model).where(Model.tenant == tenant,
                                Model.server_id == server_id).values(
             credential_generation=Model.credential_generation + 1,
-            revision=Model.revision + 1))
+            revision=Model.revision + 1, **values))
+    _changed(session, tenant, server_id)
 
 
 def _where(tenant, server_id, *conditions):

@@ -212,10 +212,31 @@ class Servers(object):
         return queries.store_credentials(ctx.session, tenant, server_id,
                                          project_id, user_id)
 
-    @engine.writer
     def revoke(self, ctx, server_id):
-        """Invalidate the server's metadata URL; a new one replaces it."""
-        queries.revoke(ctx.session, ctx.project_id, server_id)
+        """Invalidate the server's metadata URL; a new one replaces it.
+
+        A server with a queue user gets a new password, which Keystone
+        takes first: the old one and its tokens stop working before
+        anything with the new one is posted to the queue. The server needs
+        its new settings (user data) to read its queue again.
+
+        :raises heat_deploy.signal.manager.SignalTransportFailed: Keystone
+            did not take the new password (502); nothing changed here.
+        """
+        sealed = None
+        state = self._state(ctx, ctx.project_id, server_id)
+        if (state is not None and state.queue is not None
+                and self.queues is not None):
+            password = secrets.token_urlsafe(24)
+            manager.call_driver(self.queues, 'set_password',
+                                state.queue[1], password)
+            sealed = jsonutils.dumps(self.secret_box.seal(password))
+        self._revoke(ctx, server_id, sealed)
+
+    @engine.writer
+    def _revoke(self, ctx, server_id, sealed):
+        queries.revoke(ctx.session, ctx.project_id, server_id,
+                       zaqar_password=sealed)
 
     @engine.reader_connection
     def check_url(self, ctx, tenant, server_id, params):

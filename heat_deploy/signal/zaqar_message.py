@@ -142,6 +142,13 @@ class ZaqarMessageQueues(object):
                     raise
                 # Most likely made meanwhile (409): look again.
 
+    def set_password(self, user_id, password):
+        """Give the server's user a new password (Keystone revokes the
+        user's tokens).
+        """
+        self.users.call('PATCH', '/users/%s' % user_id,
+                        json={'user': {'password': password}})
+
     def _logs_in(self, user_id, password):
         session = ks_session.Session(
             auth=v3.Password(auth_url=self.users.identity_url,

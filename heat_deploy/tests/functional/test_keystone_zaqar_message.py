@@ -365,6 +365,24 @@ class TestZaqarMessage(testtools.TestCase):
         self.deploy()
         self.assertEqual(settings, self.settings())
 
+    def test_revoking_gives_the_queue_user_a_new_password(self):
+        old = self.choose('ZAQAR_MESSAGE')['zaqar']
+        self.wait_for_document(old, self.deploy()['config_id'])
+        self.request('DELETE', '/servers/%s/os-collect-config'
+                     % self.server_id, status=204)
+        self.assertRaises(ks_exc.Unauthorized,
+                          self.server_session(old).get_token)
+        new = self.settings()['zaqar']
+        self.assertNotEqual(old['password'], new['password'])
+        self.assertEqual(dict(old, password=new['password']), new)
+        # Keystone refuses tokens made in the second their user's password
+        # changed: the server would simply try again.
+        time.sleep(1.1)
+        document = self.wait_for_document(new, settings=self.settings())
+        self.assertEqual(new['password'],
+                         document['os-collect-config']['zaqar']['password'])
+        self.assertNotIn(new['password'], self._server_log())
+
     def test_choosing_is_validated(self):
         resp = self.session.put(
             self.base + '/servers/%s/os-collect-config' % self.server_id,
@@ -469,5 +487,6 @@ class TestZaqarMessageAgents(TestZaqarMessage):
     test_zaqar_down_delays_the_post_and_loses_nothing = None
     test_polling_server_learns_its_queue_from_its_metadata_url = None
     test_a_deployment_can_move_its_server = None
+    test_revoking_gives_the_queue_user_a_new_password = None
     test_switching_back_retires_queue_user_and_project = None
     test_choosing_is_validated = None
