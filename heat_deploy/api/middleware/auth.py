@@ -16,7 +16,6 @@ import logging as std_logging
 
 from keystonemiddleware import auth_token
 from oslo_log import log as logging
-import webob.dec
 
 from heat_deploy.api import environ
 from heat_deploy.api import fault
@@ -55,20 +54,23 @@ class NoAuthMiddleware(object):
     def __init__(self, application):
         self.application = application
 
-    @webob.dec.wsgify
-    def __call__(self, req):
-        if not req.headers.get('X-Auth-Token', '').strip():
+    def __call__(self, environ_, start_response):
+        if not environ_.get('HTTP_X_AUTH_TOKEN', '').strip():
             return fault.response(
                 401, 'HTTPUnauthorized',
                 'Authentication required: send a token in the X-Auth-Token '
                 'header (any value is accepted in noauth mode).',
-                headers={'WWW-Authenticate': 'Keystone uri="noauth"'})
-        roles = req.environ.get('HTTP_X_ROLES')
+                headers={'WWW-Authenticate': 'Keystone uri="noauth"'})(
+                environ_, start_response)
+        roles = environ_.get('HTTP_X_ROLES')
         for name in _IDENTITY_HEADERS:
-            req.environ.pop(name, None)
-        # PATH_INFO is relative to the /v1 mount: /{tenant_id}/...
-        project_id = req.path_info.lstrip('/').split('/', 1)[0]
-        req.environ.update({
+            environ_.pop(name, None)
+        # PATH_INFO is relative to the /v1 mount: /{tenant_id}/...; WSGI
+        # gives it as Latin-1, url_check made sure it is UTF-8.
+        path = environ_.get('PATH_INFO', '').encode('latin-1').decode(
+            'utf-8', 'replace')
+        project_id = path.lstrip('/').split('/', 1)[0]
+        environ_.update({
             'HTTP_X_IDENTITY_STATUS': 'Confirmed',
             'HTTP_X_USER_ID': 'noauth',
             'HTTP_X_USER_NAME': 'noauth',
@@ -77,7 +79,7 @@ class NoAuthMiddleware(object):
             'HTTP_X_ROLES': (NOAUTH_DEFAULT_ROLES if roles is None
                              else roles),
         })
-        return req.get_response(self.application)
+        return self.application(environ_, start_response)
 
 
 def noauth_filter_factory(global_conf, **local_conf):

@@ -212,6 +212,10 @@ class TestNoAuth(testtools.TestCase):
         self.assertEqual('proj', doc['HTTP_X_PROJECT_ID'])
         self.assertEqual('reader,member', doc['HTTP_X_ROLES'])
 
+    def test_project_in_utf8_path_is_decoded(self):
+        resp = self._call('/caf%C3%A9/x', {'X-Auth-Token': 't'})
+        self.assertEqual('caf\u00e9', resp.json_body['HTTP_X_PROJECT_ID'])
+
     def test_roles_header_sets_roles(self):
         resp = self._call('/proj/x', {'X-Auth-Token': 't', 'X-Roles': ''})
         self.assertEqual('', resp.json_body['HTTP_X_ROLES'])
