@@ -17,7 +17,12 @@ GROUP = cfg.OptGroup(
     title='Database connection pool options',
     help='How heat_deploy checks the pooled connections that oslo.db '
          '([database]) makes. The rest of the pool is configured in '
-         '[database].')
+         '[database]. On MySQL/MariaDB and PostgreSQL each process keeps '
+         'two pools of that size: one for transactions, and one in '
+         'autocommit mode for the single-statement reads of agent polls '
+         'and metadata views, so count twice [database] max_pool_size '
+         '(plus max_overflow) connections per process when sizing the '
+         'database\'s max_connections.')
 
 OPTS = [
     cfg.FloatOpt(
