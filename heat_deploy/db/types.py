@@ -12,6 +12,8 @@
 
 """Column types shared by the models and the migrations."""
 
+import json
+
 from oslo_serialization import jsonutils
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -47,4 +49,7 @@ class Json(sa.types.TypeDecorator):
     def process_result_value(self, value, dialect):
         if value is None:
             return None
-        return jsonutils.loads(value)
+        # The drivers give text columns as str: the standard library's
+        # parser without jsonutils' decoding step (every row of the
+        # metadata views goes through here).
+        return json.loads(value)
