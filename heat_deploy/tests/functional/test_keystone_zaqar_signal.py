@@ -22,6 +22,7 @@ the server gets from its metadata URL.
 import concurrent.futures
 import os
 import subprocess
+import time
 import uuid
 
 from cryptography import fernet
@@ -263,6 +264,10 @@ class TestZaqarSignal(testtools.TestCase):
             'PUT', '/software_deployments/' + deployment['id'],
             json={'action': 'UPDATE'})['software_deployment']
         new = self.server_inputs(updated)
+        # Keystone revokes a user's tokens when its password changes, by
+        # the second: a token made in that same second is refused too (a
+        # server gets its new config later than that).
+        time.sleep(1.1)
         self.assertEqual(deployment['id'] + '-2', new['deploy_queue_id'])
         self.assertEqual(old['deploy_user_id'], new['deploy_user_id'])
         self.assertEqual(old['deploy_project_id'], new['deploy_project_id'])
