@@ -129,8 +129,8 @@ class Servers(object):
         """
         if (state.transport == ZAQAR_MESSAGE and state.queue is not None
                 and self.queues is not None):
-            # The zaqar collector renders last: os-apply-config writes one
-            # "collectors =" line per item, and the last one counts.
+            # Both run: heat-agents' template writes one "collectors =" line
+            # per item, and os-collect-config's option keeps every line.
             return {'collectors': ['local', 'zaqar'],
                     'zaqar': self.queues.settings(
                         self.credentials(tenant, server_id, state)),

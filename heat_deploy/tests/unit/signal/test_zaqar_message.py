@@ -125,9 +125,7 @@ class TestSettings(testtools.TestCase):
                             zaqar_password=sealed)
         settings = self.servers.settings_of('http://api', 'tenant',
                                             SERVER_ID, state)
-        # os-apply-config writes a "collectors =" line per item; the last
-        # one counts.
-        self.assertEqual('zaqar', settings['collectors'][-1])
+        self.assertEqual(['local', 'zaqar'], settings['collectors'])
         self.assertNotIn('request', settings)
         self.assertEqual(('p', 'u', 'secret'),
                          (settings['zaqar']['project_id'],
