@@ -28,6 +28,7 @@ from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import utils as db_utils
 from oslo_utils import timeutils
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from heat_deploy.db import attempts
 from heat_deploy.db import models
@@ -410,6 +411,31 @@ def save(session, row):
         session.flush()
     except db_exc.DBReferenceError:
         raise config_not_found(config_id)
+
+
+def store_signal_result(session, row, values, now):
+    """Write what a signal changed in the locked row ``row``.
+
+    One UPDATE by primary key, built once and run without the ORM's unit
+    of work (the signal path's only write); the row is locked, so the
+    generation it was read with is the current one. ``row`` takes the same
+    values as committed ones, so no flush writes them again.
+
+    :param values: output_values, status, status_reason and ended_at.
+    """
+    values = dict(values, updated_at=now, generation=row.generation + 1)
+    params = {'v_' + name: value for name, value in values.items()}
+    params['deployment_id'] = row.id
+    session.execute(_STORE_SIGNAL_RESULT, params)
+    for name, value in values.items():
+        orm.attributes.set_committed_value(row, name, value)
+
+
+_STORE_SIGNAL_RESULT = sa.update(_TABLE).where(
+    _TABLE.c.id == sa.bindparam('deployment_id')).values({
+        _TABLE.c[name]: sa.bindparam('v_' + name, type_=_TABLE.c[name].type)
+        for name in ('output_values', 'status', 'status_reason', 'ended_at',
+                     'updated_at', 'generation')})
 
 
 def _last_changed():

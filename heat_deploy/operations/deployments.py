@@ -685,11 +685,11 @@ class Deployments(object):
         result = signal_rules.apply(row.status, row.output_values, declared,
                                     details)
         if result is not None:
-            row.output_values = result.output_values
-            row.status = result.status
-            row.status_reason = result.status_reason
-            row.ended_at = now
-            queries.save(session, row)
+            queries.store_signal_result(session, row, {
+                'output_values': result.output_values,
+                'status': result.status,
+                'status_reason': result.status_reason,
+                'ended_at': now}, now)
             after = queries.Deployment(row, now)
             self.events.deployment(session, ctx, 'signal', after, now)
             self.events.ended(session, ctx, after, now)
