@@ -71,7 +71,7 @@ def reader(function):
     run again on a new connection. Called inside another transaction, it
     joins that one.
     """
-    return _retried_read(context_manager.reader, function)
+    return _retried_read(function, context_manager.reader)
 
 
 def reader_connection(function):
@@ -81,26 +81,24 @@ def reader_connection(function):
     Run on its own, it reads in autocommit mode (see ``polls``); called
     inside another transaction, it joins that one.
     """
-    joined = context_manager.reader.connection(function)
-    own = polls.reader.connection(function)
+    return _retried_read(function, polls.reader.connection,
+                         joined_mode=context_manager.reader.connection)
+
+
+def _retried_read(function, mode, joined_mode=None):
+    """``function`` in a read transaction of ``mode``, run again once on a
+    lost connection; inside another transaction, joined to it with
+    ``joined_mode`` (default: ``mode``).
+    """
+    own = mode(function)
 
     def outermost(*args, **kwargs):
         try:
             return own(*args, **kwargs)
         except db_exc.DBConnectionError:
             return own(*args, **kwargs)
+    joined = own if joined_mode is None else joined_mode(function)
     return _joining(function, joined, outermost)
-
-
-def _retried_read(mode, function):
-    in_transaction = mode(function)
-
-    def outermost(*args, **kwargs):
-        try:
-            return in_transaction(*args, **kwargs)
-        except db_exc.DBConnectionError:
-            return in_transaction(*args, **kwargs)
-    return _joining(function, in_transaction, outermost)
 
 
 def _joining(function, in_transaction, outermost):
