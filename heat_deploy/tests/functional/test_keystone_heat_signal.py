@@ -14,7 +14,6 @@
 
 import os
 import time
-import uuid
 
 from cryptography import fernet
 from keystoneauth1 import exceptions as ks_exc
@@ -22,19 +21,20 @@ from keystoneauth1.identity import v3
 from keystoneauth1 import session as ks_session
 import requests
 import sqlalchemy as sa
-import testtools
 
 from heat_deploy.tests import db_fixture
 from heat_deploy.tests.functional.fixtures import agents
 from heat_deploy.tests.functional.fixtures import keystone
 from heat_deploy.tests.functional.fixtures import service
+from heat_deploy.tests.functional import keystone_case
 
 SCRIPT = ('#!/bin/sh\necho "hello $foo"\n'
           'echo -n done > $heat_outputs_path.result\n')
 
 
-class TestHeatSignal(testtools.TestCase):
+class TestHeatSignal(keystone_case.ProjectMemberCase):
 
+    script = SCRIPT
     #: [heat_signal] stack_user_role; None keeps the default.
     stack_user_role = None
 
@@ -71,33 +71,11 @@ class TestHeatSignal(testtools.TestCase):
         cls.keystone.cleanUp()
         super().tearDownClass()
 
-    def setUp(self):
-        super().setUp()
-        self.use_project('a_member')
-
-    def use_project(self, user):
-        token, project_id = self.keystone.token_for(user)
-        self.project_id = project_id
-        self.base = self.server.endpoint(project_id)
-        self.session = requests.Session()
-        self.session.headers['X-Auth-Token'] = token
-        self.server_id = str(uuid.uuid4())
-        self.source = self.request('POST', '/software_configs', json={
-            'name': 'hello', 'group': 'script', 'config': SCRIPT,
-            'inputs': [{'name': 'foo'}],
-            'outputs': [{'name': 'result'}]})['software_config']
-
     def stack_project_id(self):
         [project] = self.keystone.admin_client.projects.list(
             domain=self.keystone.stack_user_domain_id,
             name='heat_deploy-' + self.project_id)
         return project.id
-
-    def request(self, method, path, status=200, **kwargs):
-        resp = self.session.request(method, self.base + path, timeout=30,
-                                    **kwargs)
-        self.assertEqual(status, resp.status_code, resp.text)
-        return resp.json() if resp.content else None
 
     def deploy(self):
         deployment = self.request('POST', '/software_deployments', json={

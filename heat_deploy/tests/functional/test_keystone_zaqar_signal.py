@@ -23,97 +23,27 @@ import concurrent.futures
 import os
 import subprocess
 import time
-import uuid
 
-from cryptography import fernet
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1.identity import v3
 from keystoneauth1 import session as ks_session
 import requests
-import testtools
 
 from heat_deploy.tests.functional.fixtures import agents
 from heat_deploy.tests.functional.fixtures import keystone
 from heat_deploy.tests.functional.fixtures import service
-from heat_deploy.tests.functional.fixtures import tcpproxy
-from heat_deploy.tests.functional.fixtures import zaqar
+from heat_deploy.tests.functional import keystone_case
 
 SCRIPT = ('#!/bin/sh\necho "hello $foo"\n'
           'echo -n done > $heat_outputs_path.result\n'
           'exit ${exit_code:-0}\n')
 
 
-class TestZaqarSignal(testtools.TestCase):
+class TestZaqarSignal(keystone_case.ZaqarCase):
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        if not zaqar.configured_python():
-            raise cls.skipException('%s is not set; tox sets it '
-                                    '(tools/fetch-zaqar.sh)'
-                                    % zaqar.PYTHON_ENV)
-        cls.keystone = keystone.start_shared()
-        cls._class_fixtures = []
-        try:
-            cls.zaqar = cls._use(zaqar.ZaqarFixture(cls.keystone,
-                                                    register=False))
-            cls.proxy = cls._use(tcpproxy.TCPProxy(zaqar.HOST,
-                                                   cls.zaqar.port))
-            cls.keystone.register_service(
-                'messaging', 'http://%s:%d' % (zaqar.HOST, cls.proxy.port),
-                'zaqar', 'Zaqar, through the test\'s proxy')
-            cls.server = cls._use(service.RunningServer(sections={
-                'api': {'auth_strategy': 'keystone'},
-                'keystone_authtoken': cls.keystone.auth_token_options(),
-                'signal': {
-                    'enabled_transports':
-                        'CFN_SIGNAL,NO_SIGNAL,ZAQAR_SIGNAL',
-                    'encryption_keys': fernet.Fernet.generate_key().decode()},
-                'heat_signal': cls.keystone.heat_signal_options(),
-                'zaqar': {'timeout': '5'},
-            }))
-        except Exception:
-            cls._tear_down_fixtures()
-            raise
-
-    @classmethod
-    def _use(cls, fixture):
-        fixture.setUp()
-        cls._class_fixtures.append(fixture)
-        return fixture
-
-    @classmethod
-    def _tear_down_fixtures(cls):
-        for fixture in reversed(cls._class_fixtures):
-            fixture.cleanUp()
-        cls.keystone.cleanUp()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls._tear_down_fixtures()
-        super().tearDownClass()
-
-    def setUp(self):
-        super().setUp()
-        self.use_project('a_member')
-
-    def use_project(self, user):
-        token, self.project_id = self.keystone.token_for(user)
-        self.base = self.server.endpoint(self.project_id)
-        self.session = requests.Session()
-        self.session.headers['X-Auth-Token'] = token
-        self.server_id = str(uuid.uuid4())
-        self.source = self.request('POST', '/software_configs', json={
-            'name': 'hello', 'group': 'script', 'config': SCRIPT,
-            'inputs': [{'name': 'foo'},
-                       {'name': 'exit_code', 'default': '0'}],
-            'outputs': [{'name': 'result'}]})['software_config']
-
-    def request(self, method, path, status=200, **kwargs):
-        resp = self.session.request(method, self.base + path, timeout=60,
-                                    **kwargs)
-        self.assertEqual(status, resp.status_code, resp.text)
-        return resp.json() if resp.content else None
+    script = SCRIPT
+    source_inputs = ({'name': 'foo'},
+                     {'name': 'exit_code', 'default': '0'})
 
     def deploy(self, **input_values):
         return self.request('POST', '/software_deployments', json={
@@ -121,10 +51,6 @@ class TestZaqarSignal(testtools.TestCase):
             'input_values': dict(
                 {'foo': 'world', 'deploy_signal_transport': 'ZAQAR_SIGNAL'},
                 **input_values)})['software_deployment']
-
-    def show(self, deployment):
-        return self.request('GET', '/software_deployments/'
-                            + deployment['id'])['software_deployment']
 
     def assert_stdout(self, deployment, stdout, *details):
         """Shown COMPLETE, with this deploy_stdout."""
