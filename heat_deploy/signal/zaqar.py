@@ -88,9 +88,6 @@ OPTS = [
              'allows 20 by default).'),
 ]
 
-# Admin sessions kept, one per deployment project (each holds a token).
-_SESSIONS_KEPT = 256
-
 
 def queue_name(deployment):
     """The queue of a deployment's attempt (Zaqar allows 64 characters of
@@ -136,6 +133,39 @@ def backend_error(action, err, user_message=SIGNALS_UNREACHABLE):
     """A SignalBackendError of a failed Zaqar request."""
     return base.SignalBackendError(user_message,
                                    'Zaqar %s failed: %s' % (action, err))
+
+
+class AdminSessions(object):
+    """The stack domain admin's keystoneauth sessions, one per project
+    (each holds a token), the most recently used ones kept.
+
+    :param users: a stack_users.StackUsers.
+    :param timeout: seconds to wait for Keystone and Zaqar.
+    """
+
+    #: Sessions kept at most.
+    KEPT = 256
+
+    def __init__(self, users, timeout):
+        self.users = users
+        self.timeout = timeout
+        self._sessions = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, project_id):
+        with self._lock:
+            session = self._sessions.pop(project_id, None)
+            if session is None:
+                session = self.users.admin_session(project_id, self.timeout)
+            self._sessions[project_id] = session
+            while len(self._sessions) > self.KEPT:
+                self._sessions.popitem(last=False)
+        return session
+
+    def forget(self, project_id):
+        """Drop the project's session (the project is being deleted)."""
+        with self._lock:
+            self._sessions.pop(project_id, None)
 
 
 class _Queues(object):
@@ -262,27 +292,14 @@ class ZaqarSignalDriver(base.SignalDriver):
         self.region = self.opts.region_name or conf.heat_signal.region_name
         # One Client-ID per process, as Zaqar asks of its clients.
         self.client_id = str(uuid.uuid4())
-        self._sessions = collections.OrderedDict()
-        self._lock = threading.Lock()
+        self._sessions = AdminSessions(self.users, self.opts.timeout)
 
     def validate(self, context, deployment):
         pass
 
     def _queues(self, project_id):
-        with self._lock:
-            session = self._sessions.pop(project_id, None)
-            if session is None:
-                session = self.users.admin_session(project_id,
-                                                   self.opts.timeout)
-            self._sessions[project_id] = session
-            while len(self._sessions) > _SESSIONS_KEPT:
-                self._sessions.popitem(last=False)
-        return _Queues(session, self.opts.endpoint_type, self.region,
-                       self.client_id)
-
-    def _forget(self, project_id):
-        with self._lock:
-            self._sessions.pop(project_id, None)
+        return _Queues(self._sessions.get(project_id),
+                       self.opts.endpoint_type, self.region, self.client_id)
 
     def create_signal(self, context, deployment):
         name = stack_users.user_name(deployment.id)
@@ -300,7 +317,7 @@ class ZaqarSignalDriver(base.SignalDriver):
             if (deployment.attempt or 1) == 1:
                 # A new deployment that will not be stored: nothing of it
                 # may stay behind.
-                self._forget(project_id)
+                self._sessions.forget(project_id)
                 self.users.delete('project', project_id)
             raise
         # Re-derived: the old password goes with the old attempt, which
@@ -339,7 +356,7 @@ class ZaqarSignalDriver(base.SignalDriver):
             # behind is harmless.
             self.users.delete_user(stack_users.user_name(deployment.id))
             if project_id is not None:
-                self._forget(project_id)
+                self._sessions.forget(project_id)
                 self.users.delete('project', project_id)
 
     def fetch_outputs(self, context, deployment):

@@ -25,9 +25,7 @@ This module only talks to Keystone and Zaqar; what to post and when is the
 core's (heat_deploy.operations.servers). Message bodies are never logged.
 """
 
-import collections
 import hashlib
-import threading
 import uuid
 
 from keystoneauth1 import exceptions as ks_exc
@@ -45,7 +43,6 @@ UNREACHABLE = ('Zaqar, which carries this server\'s metadata, could not be '
                'reached; try again later.')
 # Messages one pop takes (Zaqar's default max_messages_per_claim_or_pop).
 _POP = 20
-_SESSIONS_KEPT = 256
 
 
 def queue_name(tenant, server_id):
@@ -95,19 +92,11 @@ class ZaqarMessageQueues(object):
         self.region = self.opts.region_name or self.server_region
         self.ttl = self.opts.metadata_ttl
         self.client_id = str(uuid.uuid4())
-        self._sessions = collections.OrderedDict()
-        self._lock = threading.Lock()
+        self._sessions = zaqar.AdminSessions(self.users, self.opts.timeout)
 
     def _queues(self, project_id):
-        with self._lock:
-            session = self._sessions.pop(project_id, None)
-            if session is None:
-                session = self.users.admin_session(project_id,
-                                                   self.opts.timeout)
-            self._sessions[project_id] = session
-            while len(self._sessions) > _SESSIONS_KEPT:
-                self._sessions.popitem(last=False)
-        return zaqar._Queues(session, self.opts.endpoint_type, self.region,
+        return zaqar._Queues(self._sessions.get(project_id),
+                             self.opts.endpoint_type, self.region,
                              self.client_id, UNREACHABLE)
 
     def set_up(self, tenant, server_id, password):
@@ -197,8 +186,7 @@ class ZaqarMessageQueues(object):
             self._queues(credentials.project_id).delete(credentials.queue)
         finally:
             self.users.delete_user(credentials.queue)
-            with self._lock:
-                self._sessions.pop(credentials.project_id, None)
+            self._sessions.forget(credentials.project_id)
             self.users.delete('project', credentials.project_id)
 
 
