@@ -96,7 +96,7 @@ class MetadataPusher(object):
             now = int(now or time.time())
             # A read first: most changes are of servers without a queue,
             # which need no lease (a write).
-            state = self._state(admin, tenant, server_id)
+            state = self.servers.state(admin, tenant, server_id)
             if not self.needs_work(state, now) or (state.queue is None
                                                    and not set_up):
                 return done
@@ -113,7 +113,7 @@ class MetadataPusher(object):
                     now = int(time.time())
             finally:
                 self._release(admin, tenant, server_id, until)
-            if not self._behind(self._state(admin, tenant, server_id)):
+            if not self._behind(self.servers.state(admin, tenant, server_id)):
                 return done
             now = None
         return done
@@ -139,7 +139,7 @@ class MetadataPusher(object):
 
     def _step(self, admin, tenant, server_id, now, set_up):
         """One post or retirement, or None if there is nothing to do now."""
-        state = self._state(admin, tenant, server_id)
+        state = self.servers.state(admin, tenant, server_id)
         if not self.needs_work(state, now):
             return None
         if state.transport == servers.ZAQAR_MESSAGE:
@@ -190,11 +190,6 @@ class MetadataPusher(object):
         settings = self.servers.settings_of(
             self.conf.api.public_endpoint, tenant, server_id, state)
         return {'deployments': deployments, 'os-collect-config': settings}
-
-    @engine.reader_connection
-    def _state(self, ctx, tenant, server_id):
-        row = queries.get(ctx.connection, tenant, server_id)
-        return None if row is None else servers.MetadataState(row)
 
     @engine.writer
     def _mark_posted(self, ctx, tenant, server_id, project_id, revision,

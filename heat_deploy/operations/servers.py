@@ -224,7 +224,7 @@ class Servers(object):
             did not take the new password (502); nothing changed here.
         """
         sealed = None
-        state = self._state(ctx, ctx.project_id, server_id)
+        state = self.state(ctx, ctx.project_id, server_id)
         if (state is not None and state.queue is not None
                 and self.queues is not None):
             password = secrets.token_urlsafe(24)
@@ -286,14 +286,15 @@ class Servers(object):
         :param poll: the PollState of the request.
         """
         if poll.transport != POLL_TEMP_URL:
-            state = self._state(context.get_admin_context(), tenant,
-                                server_id)
+            state = self.state(context.get_admin_context(), tenant,
+                               server_id)
             if state is not None:
                 return self.settings_of(base_url, tenant, server_id, state)
         # The agents' poll: nothing more than before ZAQAR_MESSAGE.
         return self._settings(base_url, tenant, server_id, poll.generation)
 
     @engine.reader_connection
-    def _state(self, ctx, tenant, server_id):
+    def state(self, ctx, tenant, server_id):
+        """The server's MetadataState, or None if it has none."""
         row = queries.get(ctx.connection, tenant, server_id)
         return None if row is None else MetadataState(row)
