@@ -128,17 +128,28 @@ def writer(function):
     outermost is the one retried.
     """
     in_transaction = context_manager.writer(function)
-    retried = oslo_db_api.wrap_db_retry(
-        max_retries=8, retry_interval=0.02, max_retry_interval=0.5,
-        retry_on_deadlock=True)(in_transaction)
+    retried = _retried_write(in_transaction)
 
     def outermost(*args, **kwargs):
         try:
             return retried(*args, **kwargs)
         except SetUpThenRetry as missing:
-            missing.set_up()
+            # The set-up is a write that loses races too: on a Galera
+            # cluster two first creates of a project on two nodes both
+            # insert its row, and the loser's commit fails as a deadlock,
+            # not as a duplicate.
+            _retried_write(missing.set_up)()
             return retried(*args, **kwargs)
     return _joining(function, in_transaction, outermost)
+
+
+def _retried_write(function):
+    """``function``, run again with a growing random delay on a deadlock
+    (or a RetryRequest).
+    """
+    return oslo_db_api.wrap_db_retry(
+        max_retries=8, retry_interval=0.02, max_retry_interval=0.5,
+        retry_on_deadlock=True)(function)
 
 
 def _settings(conf):

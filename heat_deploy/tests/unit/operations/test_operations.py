@@ -70,6 +70,28 @@ class TestConfigs(test_base.OperationsTestCase):
         self._create('b')
         self.assertRaises(exception.RequestLimitExceeded, self._create)
 
+    def test_first_create_whose_set_up_loses_a_race_is_retried(self):
+        # On a Galera cluster, two first creates of a project on two nodes
+        # both insert its usage row; the loser's commit fails as a
+        # deadlock (certification), not as a duplicate entry.
+        real = quota._create_usage
+        calls = []
+
+        def lost_race(project_id):
+            calls.append(project_id)
+            if len(calls) == 1:
+                real(project_id)  # the other node's insert, which won
+                raise db_exc.DBDeadlock()
+            return real(project_id)
+
+        self.useFixture(fixtures.MockPatchObject(quota, '_create_usage',
+                                                 lost_race))
+        created = self._create()
+        self.assertEqual([self.project] * 2, calls)
+        self.assertEqual([created.id],
+                         [row.id for row in self.state.configs.list(
+                             self.ctx)])
+
     def test_another_projects_config_is_not_found(self):
         created = self._create()
         self.assertRaises(exception.SoftwareConfigNotFound,
