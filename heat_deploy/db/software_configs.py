@@ -98,14 +98,22 @@ def delete(session, ctx, config_id):
     ).first()
     if in_use is not None:
         raise _referenced(config_id)
-    session.delete(row)
     try:
-        session.flush()
+        deleted = session.execute(_delete_statement(config_id)).rowcount
     except db_exc.DBReferenceError:
         # A deployment was created meanwhile; the foreign key noticed.
         raise _referenced(config_id)
+    if not deleted:
+        # Another delete committed after the read above: its count was
+        # given back once, by that delete.
+        raise exception.SoftwareConfigNotFound(config_id=config_id)
     quota.give_back(session, row.tenant, quota.CONFIGS)
     return row
+
+
+def _delete_statement(config_id):
+    return sa.delete(Model).where(Model.id == config_id).execution_options(
+        synchronize_session=False)
 
 
 def delete_derived(session, config_id):
@@ -114,8 +122,8 @@ def delete_derived(session, config_id):
         Model.id == config_id)).scalar()
     if tenant is None:
         return
-    session.execute(sa.delete(Model).where(Model.id == config_id))
-    quota.give_back(session, tenant, quota.CONFIGS)
+    if session.execute(_delete_statement(config_id)).rowcount:
+        quota.give_back(session, tenant, quota.CONFIGS)
 
 
 def _referenced(config_id):

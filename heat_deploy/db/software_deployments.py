@@ -486,10 +486,15 @@ def page(session, ctx, stack_user_role, server_id=None, status=None,
 def delete(session, row):
     """Delete a fetched deployment row, its attempts, and its derived
     config if any.
+
+    :raises heat_deploy.exception.DeploymentNotFound: another delete
+        committed after the row was read (which gave its count back).
     """
     attempts.delete_all(session, row.id)
-    session.delete(row)
-    session.flush()
+    if not session.execute(sa.delete(Model).where(Model.id == row.id)
+                           .execution_options(synchronize_session=False)
+                           ).rowcount:
+        raise exception.DeploymentNotFound(deployment_id=row.id)
     quota.give_back(session, row.tenant, quota.DEPLOYMENTS)
     if row.signal_transport is not None:
         software_configs.delete_derived(session, row.config_id)
