@@ -543,9 +543,14 @@ class Cluster(object):
             # A node that rejoins after a short stop catches up from a
             # peer's gcache (IST) rather than a full copy (SST): 64M holds
             # far more than a test writes.
+            # Peers on one bridge answer in microseconds: a node cut off
+            # is declared gone after 3 s rather than 5, and evicted
+            # after 6 s rather than 15, so partition tests are short.
             ('wsrep_provider_options',
              '"gcache.size=64M; gmcast.listen_addr=tcp://%s:4567; '
-             'ist.recv_addr=%s:4568"' % (address, address)),
+             'ist.recv_addr=%s:4568; evs.suspect_timeout=PT3S; '
+             'evs.inactive_timeout=PT6S; evs.inactive_check_period=PT1S"'
+             % (address, address)),
         ]
         os.makedirs(self.host_dir(node), exist_ok=True)
         with open(paths['cnf'], 'w') as cnf:
@@ -583,9 +588,13 @@ class Cluster(object):
               '--skip-test-db', '--wsrep-on=OFF'], timeout=120)
 
     def sql(self, node, statement, args=None, database=DATABASE,
-            timeout=10):
+            causal=False, timeout=10):
         """Run one statement on one database node, through its socket
         (which works while its network is cut); returns the rows.
+
+        :param causal: wait until the node has applied every write the
+            cluster committed before this read (wsrep_sync_wait = 1), to
+            compare the nodes' rows.
         """
         paths = self._db_paths(node)
         connection = pymysql.connect(
@@ -594,6 +603,8 @@ class Cluster(object):
             write_timeout=timeout, autocommit=True)
         try:
             with connection.cursor() as cursor:
+                if causal:
+                    cursor.execute('SET SESSION wsrep_sync_wait = 1')
                 cursor.execute(statement, args)
                 return cursor.fetchall()
         finally:
@@ -605,7 +616,7 @@ class Cluster(object):
                         database=None)
         return dict(rows)
 
-    def _db_state(self, node):
+    def db_state(self, node):
         """(synced, description) of a node, never raising."""
         if not self.running(node):
             return False, 'mariadbd is not running'
@@ -627,7 +638,7 @@ class Cluster(object):
         """
         deadline = time.monotonic() + timeout
         while True:
-            synced, description = self._db_state(node)
+            synced, description = self.db_state(node)
             if synced and cluster_size is not None:
                 size = self.wsrep_status(node).get('wsrep_cluster_size')
                 synced = size == str(cluster_size)
@@ -767,6 +778,12 @@ class Cluster(object):
             'backend api_hosts',
             '    mode http',
             '    balance roundrobin',
+            # /healthcheck asks the database. While Galera forms a new
+            # view (a node cut off: 3 s here) every node stalls, and a
+            # 1 s check timeout took out every API host at once: 503 for
+            # all. A stall is not a dead host; a refused connection is
+            # still seen at once.
+            '    timeout check 5s',
             '    option httpchk',
             '    http-check send meth GET uri /healthcheck',
             '    http-check expect status 200',
@@ -1063,6 +1080,12 @@ class Cluster(object):
         finally:
             self.restore_network(host)
 
+    def wait_api_up(self, timeout=LB_TIMEOUT):
+        """Wait until HAProxy has every running API host UP."""
+        for host in API_HOSTS:
+            if self.running(host):
+                self.wait_lb('api_hosts', host, timeout=timeout)
+
     def cut_network_for(self, host, seconds):
         with self.network_cut(host):
             time.sleep(seconds)
@@ -1083,7 +1106,8 @@ class Cluster(object):
         self._start_haproxy()
         for host in API_HOSTS:
             self.wait_lb('mysql_%s' % host, DB_NODES[API_HOSTS.index(host)])
-        self.migrate()
+        if not all(self.running(host) for host in API_HOSTS):
+            self.migrate()
         for host in API_HOSTS:
             self.start_api(host, wait=False)
         for host in API_HOSTS:
@@ -1120,7 +1144,7 @@ class Cluster(object):
         for name in self.process_names():
             report['processes'][name] = self.pid(name)
         for node in DB_NODES:
-            report['galera'][node] = self._db_state(node)[1]
+            report['galera'][node] = self.db_state(node)[1]
         if self.running('lb'):
             try:
                 report['haproxy'] = {
