@@ -1223,6 +1223,10 @@ def main(argv=None):
         clustercheck(args.socket, args.bind, args.port)
         return 0
     cluster = Cluster(args.workdir, prefix=args.prefix, subnet=args.subnet)
+    if args.action == 'down' and os.geteuid() != 0:
+        # Nothing of ours can exist: only root makes namespaces.
+        print('down: not root, nothing to do')
+        return 0
     try:
         if args.action == 'up':
             seconds = cluster.up()
