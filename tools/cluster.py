@@ -19,10 +19,25 @@ network namespaces on this machine (as root)::
 ``up`` and ``down`` may be repeated; ``down --purge`` also removes the
 work directory (default /tmp/PREFIX-cluster: configuration, data, logs).
 Run it with the python of the virtualenv that has heat_deploy and
-gunicorn: the services are that virtualenv's console scripts. The
-topology, the HAProxy and Galera choices and the fault primitives are
-described in heat_deploy/tests/cluster/environment.py, which this is the
-command line of.
+gunicorn: the services are that virtualenv's console scripts.
+
+In short (the details, the addresses and the fault primitives are in
+heat_deploy/tests/cluster/environment.py, which this is the command line
+of): the root namespace reaches everything on 10.213.0.0/24; the API is
+http://10.213.0.10:8004 (HAProxy), the hosts 10.213.0.11-13:8004, the
+Galera nodes 10.213.0.21-23:3306. HAProxy checks the API hosts with GET
+/healthcheck every 500 ms (fall 2, rise 2) and retries a refused
+connection for every method but an empty answer or a timeout only for
+methods other than POST and PATCH. API host N reaches MySQL through the
+load balancer's port 3306+N-1, which prefers Galera node N and keeps the
+other two as backups. Those are checked over HTTP against a small
+responder on each database host (port 9200) that answers 200 only when
+its node is Synced in the primary component: a TCP or mysql-check would
+take a joiner, a blocked donor or a node cut off from the others for
+healthy. Each API host runs gunicorn with 2 sync workers: a new
+connection per request, so a dead host shows as a refused connection,
+which is safe to retry, rather than as a reused connection that answers
+nothing.
 """
 
 import os

@@ -17,8 +17,10 @@ up by the first test class of a test process and stays up for the classes
 that follow; each class brings it back to health first (``up`` starts
 what was stopped and reconnects what was cut), so a class that left a
 node down does not spoil the next. The last thing the process does is
-bring it down (atexit), unless HEAT_DEPLOY_CLUSTER_KEEP is set (to run the
-tests again quickly; ``python tools/cluster.py down`` then). ``tox -e
+bring it down (atexit), unless HEAT_DEPLOY_TEST_CLUSTER_KEEP is set (to
+run the tests again quickly; ``python tools/cluster.py down`` then).
+HEAT_DEPLOY_TEST_CLUSTER_WORKDIR names the work directory (default
+/tmp/hdc-cluster). ``tox -e
 cluster`` also brings it down before and after the run, whatever
 happened, in case a test process was killed.
 
@@ -40,8 +42,7 @@ import testtools
 
 from heat_deploy.tests.cluster import environment
 
-KEEP_ENV = 'HEAT_DEPLOY_CLUSTER_KEEP'
-WORKDIR_ENV = 'HEAT_DEPLOY_CLUSTER_WORKDIR'
+KEEP_ENV = 'HEAT_DEPLOY_TEST_CLUSTER_KEEP'
 LOCK_TIMEOUT = 1800
 TOKEN = 'cluster-test'
 
@@ -52,7 +53,7 @@ def shared_cluster():
     """The Cluster of this test process (not started yet)."""
     global _cluster
     if _cluster is None:
-        _cluster = environment.Cluster(os.environ.get(WORKDIR_ENV))
+        _cluster = environment.Cluster(os.environ.get(environment.WORKDIR_ENV))
         if not os.environ.get(KEEP_ENV):
             atexit.register(_bring_down, _cluster)
     return _cluster

@@ -81,8 +81,41 @@ Every process started is recorded in a pidfile under ``<workdir>/run``
 stops those, then deletes the namespaces and the root veth named with the
 prefix, and nothing else. ``up`` and ``down`` may be repeated.
 
+Galera's failure detection is shortened (evs.suspect_timeout 3 s,
+evs.inactive_timeout 6 s: the peers share a bridge), so a node cut off is
+out of the primary component within seconds. While the remaining nodes
+form the new view, every node stalls; /healthcheck asks the database, so
+HAProxy's API check allows 5 s (``timeout check``) before it counts a
+check as failed: a stall is not a dead host, and a dead host refuses
+connections, which is seen at once.
+
 Tests use :class:`Cluster` (see heat_deploy.tests.cluster.base);
-``tools/cluster.py`` is the command line over :func:`main`.
+``tools/cluster.py`` is the command line over :func:`main`. What tests
+call:
+
+* where: ``lb_url``, ``api_url(host)``, ``address(host)``,
+  ``mysql_port(api_host)``, ``database_url(api_host)``,
+  ``conf_path(api_host)``, ``log_path(name)``, ``pid(name)``,
+  ``running(name)``;
+* API hosts: ``kill_api(host)`` (SIGKILL to gunicorn's master and
+  workers), ``start_api(host)`` (waits for /healthcheck),
+  ``stop_api(host)`` (SIGTERM, graceful), ``restart_api(host,
+  graceful=True)``, ``reload_api(host)`` (SIGHUP), ``healthy(host)``;
+* workers: ``stop_worker(host, sig=SIGTERM)``, ``start_worker(host)``,
+  ``worker_name(host)``;
+* Galera: ``stop_db(node)`` (SIGTERM), ``kill_db(node)`` (SIGKILL),
+  ``start_db(node)`` (joins, waits for Synced; returns a log offset for
+  ``state_transfer(node, offset)``, 'IST' or 'SST'), ``wait_synced(node,
+  cluster_size)``, ``wait_cluster(size)``, ``db_state(node)``,
+  ``wsrep_status(node)``, ``sql(node, statement, args, causal=True)``
+  (through the node's socket, so it works while the node is cut off);
+* network: ``cut_network(host)``, ``restore_network(host)``, ``with
+  network_cut(host):``, ``cut_network_for(host, seconds)``;
+* HAProxy: ``lb_server_states()``, ``wait_lb(backend, server, up)``
+  (backends ``api_hosts`` and ``mysql_api1..3``), ``wait_api_up()``,
+  ``lb_command(command)`` (the admin socket);
+* the whole: ``up()`` (also heals: starts what is stopped, reconnects
+  what is cut), ``down()``, ``status()``.
 """
 
 import argparse
@@ -103,6 +136,7 @@ import time
 import pymysql
 import requests
 
+WORKDIR_ENV = 'HEAT_DEPLOY_TEST_CLUSTER_WORKDIR'
 DEFAULT_PREFIX = 'hdc'
 DEFAULT_SUBNET = '10.213.0'
 API_HOSTS = ('api1', 'api2', 'api3')
@@ -1208,7 +1242,9 @@ def main(argv=None):
                     'namespaces (run as root).')
     parser.add_argument('action', choices=('up', 'down', 'status',
                                            'clustercheck'))
-    parser.add_argument('--workdir', help='default /tmp/PREFIX-cluster')
+    parser.add_argument('--workdir', default=os.environ.get(WORKDIR_ENV),
+                        help='default $%s, or else /tmp/PREFIX-cluster'
+                             % WORKDIR_ENV)
     parser.add_argument('--prefix', default=DEFAULT_PREFIX)
     parser.add_argument('--subnet', default=DEFAULT_SUBNET,
                         help='first three octets of the private /24 '
