@@ -29,8 +29,10 @@ runtime condition (503), not a configuration error. It does connect to the
 database, whose schema must be the one this release was written for.
 
 The checks live in :mod:`heat_deploy.checks.keystone` (token validation and
-the token cache) and :mod:`heat_deploy.checks.service` (signal transports,
-keys, the database); :mod:`heat_deploy.checks.base` holds what they share.
+the token cache), :mod:`heat_deploy.checks.service` (signal transports,
+keys, the database) and :mod:`heat_deploy.checks.galera` (a Galera
+cluster's settings, part of the database check; heat-deploy-worker runs it
+alone at start-up); :mod:`heat_deploy.checks.base` holds what they share.
 Every public name is importable from here.
 """
 
@@ -38,6 +40,7 @@ from oslo_config import cfg
 from oslo_log import log as oslo_logging
 
 from heat_deploy.checks import base
+from heat_deploy.checks import galera
 from heat_deploy.checks import keystone
 from heat_deploy.checks import service
 
@@ -60,6 +63,8 @@ check_transports = service.check_transports
 check_keys = service.check_keys
 check_events = service.check_events
 check_database = service.check_database
+check_galera = galera.check_galera
+galera_result = galera.galera_result
 schema_result = service.schema_result
 
 #: Exit status of ``heat-deploy-manage check`` for the worst result.

@@ -27,6 +27,7 @@ from oslo_config import cfg
 from sqlalchemy.engine import url as sa_url
 
 from heat_deploy.checks import base
+from heat_deploy.checks import galera
 from heat_deploy.db import engine as db_engine
 from heat_deploy.db import migration
 from heat_deploy import notifier
@@ -209,8 +210,9 @@ def schema_result(url=None):
 
 @base.titled('Database')
 def check_database(conf):
-    """[database] connection answers and its schema is at the head
-    revision.
+    """[database] connection answers, its schema is at the head revision
+    and, on a Galera cluster, its settings are those heat_deploy needs
+    (heat_deploy.checks.galera).
     """
     try:
         url = _display_url(conf)
@@ -236,9 +238,25 @@ def check_database(conf):
                            'database server is up and reachable from this '
                            'host.')
     try:
-        return schema_result(url)
+        schema = schema_result(url)
     except Exception as err:
         return base.Result(base.FAILURE, 'Cannot read the schema revision of '
                                          'the database %s: %s'
                            % (url, base.one_line(err)),
                            'Check that the database user may read it.')
+    if schema.code != base.OK:
+        return schema
+    try:
+        cluster = galera.check_connections()
+    except Exception as err:
+        return base.Result(base.FAILURE, 'Cannot read the Galera settings of '
+                                         'the database %s: %s'
+                           % (url, base.one_line(err)),
+                           'Check that the database user may run SHOW '
+                           'VARIABLES and SHOW STATUS.')
+    if cluster is None:
+        return schema
+    if cluster.code == base.OK:
+        return base.Result(base.OK, '%s %s' % (schema.message,
+                                               cluster.message))
+    return cluster

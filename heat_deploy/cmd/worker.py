@@ -56,6 +56,15 @@ def main(argv=None):
         print('heat-deploy-worker: %s' % checks.one_line(err),
               file=sys.stderr)
         return 1
+    # The API checks these with the database; the worker needs the same
+    # causal reads of a Galera cluster (its leases hand work over between
+    # hosts), and nothing else of the start-up checks.
+    cluster = checks.check_galera(conf)
+    if cluster.code == checks.FAILURE:
+        print('heat-deploy-worker: %s' % cluster.line(), file=sys.stderr)
+        return 1
+    if cluster.code == checks.WARNING:
+        LOG.warning('%s', cluster.line())
     if conf.once:
         return _sweep_once(sweeper)
     for signum in (signal.SIGTERM, signal.SIGINT):
