@@ -37,14 +37,28 @@ import fcntl
 import os
 import time
 
+from cryptography import fernet
 import requests
 import testtools
 
 from heat_deploy.tests.cluster import environment
 
 KEEP_ENV = 'HEAT_DEPLOY_TEST_CLUSTER_KEEP'
+# A second environment beside the default one (another prefix and /24),
+# for running two sets of cluster tests on one machine at once.
+PREFIX_ENV = 'HEAT_DEPLOY_TEST_CLUSTER_PREFIX'
+SUBNET_ENV = 'HEAT_DEPLOY_TEST_CLUSTER_SUBNET'
 LOCK_TIMEOUT = 1800
 TOKEN = 'cluster-test'
+
+# What every API host and worker runs with, for the tests' sake: a small
+# config quota the quota test reaches, webhooks to the tests' receiver on
+# the root namespace's address, and sweeps every second.
+CONFIG_QUOTA = 40
+SECTIONS = {
+    'quota': {'max_software_configs_per_tenant': str(CONFIG_QUOTA)},
+    'deployment': {'sweep_interval': '1'},
+}
 
 _cluster = None
 
@@ -53,7 +67,17 @@ def shared_cluster():
     """The Cluster of this test process (not started yet)."""
     global _cluster
     if _cluster is None:
-        _cluster = environment.Cluster(os.environ.get(environment.WORKDIR_ENV))
+        prefix = os.environ.get(PREFIX_ENV, environment.DEFAULT_PREFIX)
+        subnet = os.environ.get(SUBNET_ENV, environment.DEFAULT_SUBNET)
+        sections = dict(SECTIONS, webhooks={
+            'allowed_hosts': '%s.%d' % (subnet, environment.ROOT_NUMBER),
+            # The receiver is on the cluster's private network.
+            'denied_networks': ''},
+            # Webhook secrets are stored sealed; one key on every host.
+            signal={'encryption_keys': fernet.Fernet.generate_key().decode()})
+        _cluster = environment.Cluster(
+            os.environ.get(environment.WORKDIR_ENV), prefix=prefix,
+            subnet=subnet, sections=sections)
         if not os.environ.get(KEEP_ENV):
             atexit.register(_bring_down, _cluster)
     return _cluster
