@@ -23,11 +23,14 @@ import collections
 import concurrent.futures
 import http.server
 import json
+import os
+import subprocess
 import threading
 import time
 from urllib import parse
 import uuid
 
+import fixtures
 import requests
 
 from heat_deploy.tests.cluster import base
@@ -231,6 +234,64 @@ class TestWritersOnEveryHost(GuaranteesTestCase):
             self.assertEqual('COMPLETE', deployment['status'])
             self.assertEqual('copy-%d' % applied[0],
                              deployment['output_values']['result'])
+
+    def test_a_write_through_one_host_is_read_through_the_next(self):
+        """Causal reads ([database] mysql_wsrep_sync_wait = 1): a client
+        that moves between hosts, and so between Galera nodes, always
+        reads what it has just written.
+        """
+        tenant = _tenant('causal')
+        config_id = self.config(API_HOSTS[0], tenant)
+        path = '/software_deployments/%s' % self.deployment(
+            API_HOSTS[0], tenant, config_id, status='IN_PROGRESS')['id']
+        for number in range(60):
+            writer = API_HOSTS[number % len(API_HOSTS)]
+            reader = API_HOSTS[(number + 1) % len(API_HOSTS)]
+            self.assertStatus(200, self.call(
+                writer, 'PUT', path, tenant,
+                json={'status': 'IN_PROGRESS',
+                      'output_values': {'step': number}}))
+            shown = self.call(reader, 'GET', path, tenant)
+            self.assertStatus(200, shown)
+            self.assertEqual(
+                {'step': number},
+                shown.json()['software_deployment']['output_values'],
+                'written through %s, read through %s' % (writer, reader))
+
+
+class TestStartUpCheck(base.ClusterTestCase):
+    """heat_deploy's check of the Galera settings, on a real node."""
+
+    def manage_check(self, conf_path):
+        env = dict(os.environ)
+        # Only the file given is read.
+        env.pop('HEAT_DEPLOY_CONFIG_FILE', None)
+        result = subprocess.run(
+            ['ip', 'netns', 'exec', self.cluster.netns(API_HOSTS[0]),
+             environment.venv_bin('heat-deploy-manage'), '--config-file',
+             conf_path, 'check'], capture_output=True, text=True,
+            timeout=120, env=env)
+        return result.returncode, result.stdout + result.stderr
+
+    def test_the_hosts_settings_pass(self):
+        status, output = self.manage_check(
+            self.cluster.conf_path(API_HOSTS[0]))
+        self.assertEqual(0, status, output)
+        self.assertIn('Galera cluster: this node is Synced', output)
+
+    def test_without_causal_reads_it_refuses(self):
+        with open(self.cluster.conf_path(API_HOSTS[0])) as conf:
+            text = conf.read()
+        self.assertIn('mysql_wsrep_sync_wait = 1', text)
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'heat-deploy.conf')
+        with open(path, 'w') as conf:
+            conf.write(text.replace('mysql_wsrep_sync_wait = 1',
+                                    'mysql_wsrep_sync_wait = 0'))
+        status, output = self.manage_check(path)
+        self.assertEqual(2, status, output)
+        self.assertIn('wsrep_sync_wait=0', output)
+        self.assertIn('mysql_wsrep_sync_wait = 1', output)
 
 
 class TestQuotaAcrossHosts(GuaranteesTestCase):
