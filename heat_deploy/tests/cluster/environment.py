@@ -99,8 +99,11 @@ call:
   ``running(name)``;
 * API hosts: ``kill_api(host)`` (SIGKILL to gunicorn's master and
   workers), ``start_api(host)`` (waits for /healthcheck),
-  ``stop_api(host)`` (SIGTERM, graceful), ``restart_api(host,
-  graceful=True)``, ``reload_api(host)`` (SIGHUP), ``healthy(host)``;
+  ``stop_api(host)`` (SIGTERM, graceful), ``drain_api(host)`` and
+  ``ready_api(host)`` (out of and back into HAProxy's rotation),
+  ``restart_api(host, graceful=True)`` (graceful: drain, stop, start,
+  ready: the rolling restart that fails no request), ``reload_api(host)``
+  (SIGHUP), ``healthy(host)``;
 * workers: ``stop_worker(host, sig=SIGTERM)``, ``start_worker(host)``,
   ``worker_name(host)``;
 * Galera: ``stop_db(node)`` (SIGTERM), ``kill_db(node)`` (SIGKILL),
@@ -111,7 +114,8 @@ call:
   (through the node's socket, so it works while the node is cut off);
 * network: ``cut_network(host)``, ``restore_network(host)``, ``with
   network_cut(host):``, ``cut_network_for(host, seconds)``;
-* HAProxy: ``lb_server_states()``, ``wait_lb(backend, server, up)``
+* HAProxy: ``lb_server_states()``, ``lb_server_stat(backend, server)``,
+  ``wait_lb(backend, server, up)``
   (backends ``api_hosts`` and ``mysql_api1..3``), ``wait_api_up()``,
   ``lb_command(command)`` (the admin socket);
 * the whole: ``up()`` (also heals: starts what is stopped, reconnects
@@ -892,6 +896,19 @@ class Cluster(object):
                 chunks.append(chunk)
         return b''.join(chunks).decode()
 
+    def lb_server_stat(self, backend, server):
+        """One server's row of HAProxy's ``show stat``, {field: value}
+        (status, scur: requests in progress, qcur: queued, stot: total
+        sessions...).
+        """
+        text = self.lb_command('show stat')
+        header = text.splitlines()[0].lstrip('# ').split(',')
+        for line in text.splitlines()[1:]:
+            row = dict(zip(header, line.split(',')))
+            if row.get('pxname') == backend and row.get('svname') == server:
+                return row
+        raise ClusterError('HAProxy has no server %s/%s' % (backend, server))
+
     def lb_server_states(self):
         """{(backend, server): (status, last check)} as HAProxy sees
         them: status UP, DOWN, 'UP 1/2' (going down), MAINT...; the last
@@ -1047,15 +1064,53 @@ class Cluster(object):
         self._stop(api_host, signal.SIGTERM, timeout=timeout,
                    kill_after=False)
 
+    def drain_api(self, api_host, timeout=API_STOP_TIMEOUT):
+        """Take an API host out of HAProxy's rotation without failing a
+        request: ``set server api_hosts/<host> state drain`` (HAProxy
+        sends it no new request), then wait until it has no request in
+        progress or queued.
+
+        Stopping gunicorn without this fails requests: SIGTERM closes its
+        listening socket at once, and the connections HAProxy had opened
+        that no worker had accepted yet (in the accept queue while both
+        sync workers were busy) are reset after HAProxy sent the request,
+        which it must not send again for a POST.
+        """
+        self.lb_command('set server api_hosts/%s state drain' % api_host)
+        deadline = time.monotonic() + timeout
+        while True:
+            stat = self.lb_server_stat('api_hosts', api_host)
+            if stat['scur'] == '0' and stat['qcur'] in ('0', ''):
+                return
+            if time.monotonic() > deadline:
+                raise ClusterError('%s still has %s requests in progress '
+                                   'after %d s of drain'
+                                   % (api_host, stat['scur'], timeout))
+            time.sleep(0.1)
+
+    def ready_api(self, api_host, timeout=LB_TIMEOUT):
+        """Put a drained API host back in HAProxy's rotation and wait
+        until HAProxy sees it UP.
+        """
+        self.lb_command('set server api_hosts/%s state ready' % api_host)
+        self.wait_lb('api_hosts', api_host, timeout=timeout)
+
     def restart_api(self, api_host, graceful=True):
-        """Stop (SIGTERM, or SIGKILL if not graceful) and start an API
-        host again; returns once it answers /healthcheck.
+        """Restart an API host; returns once HAProxy sends it requests
+        again (graceful) or it answers /healthcheck (not graceful).
+
+        Graceful is the rolling restart procedure, which fails no request:
+        drain it in HAProxy (drain_api), SIGTERM gunicorn, start it, put
+        it back (ready_api). Not graceful: SIGKILL (a crash) and start.
         """
         if graceful:
+            self.drain_api(api_host)
             self.stop_api(api_host)
         else:
             self.kill_api(api_host)
         self.start_api(api_host)
+        if graceful:
+            self.ready_api(api_host)
 
     def reload_api(self, api_host):
         """SIGHUP: gunicorn starts new workers and retires the old ones
@@ -1146,7 +1201,8 @@ class Cluster(object):
             self.start_api(host, wait=False)
         for host in API_HOSTS:
             self.start_api(host)
-            self.wait_lb('api_hosts', host)
+            # Undo a drain_api that was not followed by ready_api.
+            self.ready_api(host)
         for host in WORKER_HOSTS:
             self.start_worker(host)
         return time.monotonic() - began
