@@ -126,6 +126,9 @@ KNEE_GAIN = 1.10
 # Requests per second assumed before a path's first window, to size its
 # pool of one-use paths; later windows use twice the best rate seen.
 FIRST_RATE_GUESS = 600.0
+# On a shared machine one window can run several times faster than the
+# one before: never size a pool for less than this rate.
+MIN_RATE_GUESS = 200.0
 STAT_NAMES = ('Questions', 'Com_admin_commands', 'wsrep_local_cert_failures',
               'wsrep_local_bf_aborts', 'wsrep_flow_control_paused_ns')
 
@@ -523,7 +526,7 @@ def run(args, cluster, topology, probe, targets, fixtures):
             topology.enable(hosts)
         url = cluster.api_url(DIRECT_HOST) if via == 'direct' \
             else cluster.lb_url
-        rate = best_rates.get(path, FIRST_RATE_GUESS)
+        rate = max(best_rates.get(path, FIRST_RATE_GUESS), MIN_RATE_GUESS)
         target = targets.target(path, pool_size(args, rate, concurrency))
         figures = measure(args, probe, url, target, concurrency)
         if path == 'signal':
