@@ -86,19 +86,40 @@ def reader_connection(function):
 
 
 def _retried_read(function, mode, joined_mode=None):
-    """``function`` in a read transaction of ``mode``, run again once on a
-    lost connection; inside another transaction, joined to it with
-    ``joined_mode`` (default: ``mode``).
+    """``function`` in a read transaction of ``mode``, run again on a lost
+    connection (see _after_lost_connection); inside another transaction,
+    joined to it with ``joined_mode`` (default: ``mode``).
     """
     own = mode(function)
 
     def outermost(*args, **kwargs):
-        try:
-            return own(*args, **kwargs)
-        except db_exc.DBConnectionError:
-            return own(*args, **kwargs)
+        return _after_lost_connection(db_exc.DBConnectionError, own,
+                                      *args, **kwargs)
     joined = own if joined_mode is None else joined_mode(function)
     return _joining(function, joined, outermost)
+
+
+# Seconds before each run again of a transaction whose connection was
+# lost: the first at once, then about a second in all, the time a load
+# balancer in front of a database cluster takes to see that a node is
+# gone and to send new connections to another.
+LOST_CONNECTION_PAUSES = (0, 0.1, 0.25, 0.5)
+
+
+def _after_lost_connection(lost, call, *args, **kwargs):
+    """``call``, run again while it fails with ``lost``; the last is raised.
+
+    The first run again is at once: most often the pool held a connection
+    that the database had dropped, and the pool is emptied then. Not
+    oslo.db's retry decorator: it logs a traceback when it gives up, and a
+    database that is away is an operator's message, not a bug.
+    """
+    for pause in LOST_CONNECTION_PAUSES:
+        try:
+            return call(*args, **kwargs)
+        except lost:
+            time.sleep(pause)
+    return call(*args, **kwargs)
 
 
 def _joining(function, in_transaction, outermost):
@@ -119,18 +140,24 @@ def _joining(function, in_transaction, outermost):
 
 
 def writer(function):
-    """A write transaction that runs again when it loses a race.
+    """A write transaction that runs again when it loses a race, or its
+    connection before it commits.
 
     A deadlock, or a lock conflict that a Galera cluster reports as one,
     rolls the transaction back; it is retried with a growing random delay,
     so that no request fails because another one touched the same rows.
+    A connection lost while the transaction runs (a database node that
+    stops, a load balancer moving connections to another node) is retried
+    as a read is (_after_lost_connection): nothing was committed. A
+    connection lost during the COMMIT is not retried, as the transaction
+    may have committed; the caller gets the error (503 from the API).
     Called inside another transaction, it joins that one, and the
     outermost is the one retried.
     """
-    in_transaction = context_manager.writer(function)
+    in_transaction = context_manager.writer(_uncommitted(function))
     retried = _retried_write(in_transaction)
 
-    def outermost(*args, **kwargs):
+    def once(*args, **kwargs):
         try:
             return retried(*args, **kwargs)
         except SetUpThenRetry as missing:
@@ -140,7 +167,34 @@ def writer(function):
             # not as a duplicate.
             _retried_write(missing.set_up)()
             return retried(*args, **kwargs)
+
+    def outermost(*args, **kwargs):
+        return _after_lost_connection(LostBeforeCommit, once, *args,
+                                      **kwargs)
     return _joining(function, in_transaction, outermost)
+
+
+class LostBeforeCommit(db_exc.DBConnectionError):
+    """The connection of a write transaction was lost before its COMMIT:
+    nothing of it was committed.
+    """
+
+
+def _uncommitted(function):
+    """``function``, whose lost connection is a LostBeforeCommit: it runs
+    inside the transaction, before its COMMIT.
+    """
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except LostBeforeCommit:
+            raise
+        except db_exc.DBConnectionError as lost:
+            raise LostBeforeCommit(lost.inner_exception) from lost
+    # The enginefacade finds the context argument by the signature.
+    run.__signature__ = inspect.signature(function)
+    return run
 
 
 def _retried_write(function):

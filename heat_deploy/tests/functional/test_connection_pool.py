@@ -92,6 +92,14 @@ class TestDeadPooledConnections(testtools.TestCase):
         replaced = _write_session_id(context.get_admin_context())
         self.assertNotEqual(self.first, replaced)
 
+    def test_a_write_on_a_dead_connection_runs_again(self):
+        self._kill_first()
+        # Not idle long enough to be pinged: the write's first statement
+        # meets the dead connection; nothing was committed, so the
+        # transaction runs again on a new one.
+        replaced = _write_session_id(context.get_admin_context())
+        self.assertNotEqual(self.first, replaced)
+
     def test_a_read_on_a_dead_connection_runs_again(self):
         self._kill_first()
         # Not idle long enough to be pinged: the read meets the dead
