@@ -28,6 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import url as sa_url
 from sqlalchemy.pool import base as pool_base
 
+from heat_deploy import exception
+
 context_manager = enginefacade.transaction_context()
 
 # The one-statement reads of reader_connection, on MySQL and PostgreSQL,
@@ -122,14 +124,20 @@ def _after_lost_connection(lost, call, *args, **kwargs):
     return call(*args, **kwargs)
 
 
+def _context_index(function):
+    """Where the context is among ``function``'s arguments: first, after
+    self for methods.
+    """
+    return 1 if inspect.getfullargspec(function).args[0] in (
+        'self', 'cls') else 0
+
+
 def _joining(function, in_transaction, outermost):
     """``function`` run by ``outermost`` when it opens the transaction,
     and simply joined to its caller's transaction otherwise (only the
     outermost may run again).
     """
-    # The context is the first argument, after self for methods.
-    context_index = 1 if inspect.getfullargspec(function).args[0] in (
-        'self', 'cls') else 0
+    context_index = _context_index(function)
 
     @functools.wraps(function)
     def run(*args, **kwargs):
@@ -155,7 +163,8 @@ def writer(function):
     outermost is the one retried.
     """
     in_transaction = context_manager.writer(_uncommitted(function))
-    retried = _retried_write(in_transaction)
+    retried = _retried_write(context_manager.writer(
+        _uncommitted(function, outermost=True)))
 
     def once(*args, **kwargs):
         try:
@@ -180,10 +189,21 @@ class LostBeforeCommit(db_exc.DBConnectionError):
     """
 
 
-def _uncommitted(function):
+def _uncommitted(function, outermost=False):
     """``function``, whose lost connection is a LostBeforeCommit: it runs
     inside the transaction, before its COMMIT.
+
+    :param outermost: the transaction is ``function``'s own, not one it
+        joined. A refusal it raises (a HeatDeployException: 404, 412...)
+        then rolls the transaction back at once. On a Galera cluster the
+        transaction may have been aborted meanwhile by a replicated write
+        of a row it locked, and its ROLLBACK then reports a deadlock:
+        raised from here, that deadlock runs the transaction again like
+        any other, where raised from the enginefacade's own rollback it
+        would be logged as an error that hid the refusal.
     """
+    context_index = _context_index(function)
+
     @functools.wraps(function)
     def run(*args, **kwargs):
         try:
@@ -192,6 +212,10 @@ def _uncommitted(function):
             raise
         except db_exc.DBConnectionError as lost:
             raise LostBeforeCommit(lost.inner_exception) from lost
+        except exception.HeatDeployException:
+            if outermost:
+                args[context_index].session.rollback()
+            raise
     # The enginefacade finds the context argument by the signature.
     run.__signature__ = inspect.signature(function)
     return run
