@@ -14,7 +14,8 @@
 
 Operations (heat_deploy.operations) open transactions with ``@reader`` and
 ``@writer``; the queries (the other heat_deploy.db modules) run in the
-session those give the request context.
+session those give the request context, or, for the hot paths, on the
+connection that ``@reader_connection`` and ``@writer_connection`` give it.
 """
 
 import functools
@@ -162,9 +163,33 @@ def writer(function):
     Called inside another transaction, it joins that one, and the
     outermost is the one retried.
     """
-    in_transaction = context_manager.writer(_uncommitted(function))
-    retried = _retried_write(context_manager.writer(
-        _uncommitted(function, outermost=True)))
+    return _writer(function, context_manager.writer, _roll_back_session)
+
+
+def writer_connection(function):
+    """A write transaction as writer() opens it, with ``ctx.connection``
+    (SQLAlchemy Core) and no ORM session, for the writes every signal
+    makes: the session's unit of work would add CPU and nothing else.
+
+    A @writer function called inside it joins its transaction with a
+    session on the same connection. A refusal needs no early rollback
+    here (see _uncommitted): the enginefacade's rollback of a connection
+    raises what it meets, a deadlock included, without logging it.
+    """
+    return _writer(function, context_manager.writer.connection)
+
+
+def _roll_back_session(ctx):
+    ctx.session.rollback()
+
+
+def _writer(function, mode, roll_back=None):
+    """writer() of the enginefacade's ``mode``; ``roll_back(ctx)``, if
+    given, ends the transaction at once when it refuses (see _uncommitted).
+    """
+    in_transaction = mode(_uncommitted(function))
+    retried = _retried_write(mode(
+        _uncommitted(function, roll_back=roll_back)))
 
     def once(*args, **kwargs):
         try:
@@ -189,18 +214,19 @@ class LostBeforeCommit(db_exc.DBConnectionError):
     """
 
 
-def _uncommitted(function, outermost=False):
+def _uncommitted(function, roll_back=None):
     """``function``, whose lost connection is a LostBeforeCommit: it runs
     inside the transaction, before its COMMIT.
 
-    :param outermost: the transaction is ``function``'s own, not one it
-        joined. A refusal it raises (a HeatDeployException: 404, 412...)
-        then rolls the transaction back at once. On a Galera cluster the
-        transaction may have been aborted meanwhile by a replicated write
-        of a row it locked, and its ROLLBACK then reports a deadlock:
-        raised from here, that deadlock runs the transaction again like
-        any other, where raised from the enginefacade's own rollback it
-        would be logged as an error that hid the refusal.
+    :param roll_back: given when the transaction is ``function``'s own,
+        not one it joined: a refusal it raises (a HeatDeployException:
+        404, 412...) then rolls the transaction back at once, with
+        ``roll_back(ctx)``. On a Galera cluster the transaction may have
+        been aborted meanwhile by a replicated write of a row it locked,
+        and its ROLLBACK then reports a deadlock: raised from here, that
+        deadlock runs the transaction again like any other, where raised
+        from the enginefacade's own rollback it would be logged as an
+        error that hid the refusal.
     """
     context_index = _context_index(function)
 
@@ -213,8 +239,8 @@ def _uncommitted(function, outermost=False):
         except db_exc.DBConnectionError as lost:
             raise LostBeforeCommit(lost.inner_exception) from lost
         except exception.HeatDeployException:
-            if outermost:
-                args[context_index].session.rollback()
+            if roll_back is not None:
+                roll_back(args[context_index])
             raise
     # The enginefacade finds the context argument by the signature.
     run.__signature__ = inspect.signature(function)

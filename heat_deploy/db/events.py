@@ -24,8 +24,13 @@ Lease = models.WorkerLease
 
 
 def add_event(session, message_id, event_type, payload, now):
-    session.add(Outbox(message_id=message_id, event_type=event_type,
-                       payload=payload, created_at=now))
+    """Add an event to the outbox; ``session`` may be a Connection."""
+    session.execute(_ADD_EVENT, {
+        'message_id': message_id, 'event_type': event_type,
+        'payload': payload, 'created_at': now})
+
+
+_ADD_EVENT = sa.insert(Outbox.__table__)
 
 
 def pending_events(session, limit):
@@ -69,9 +74,14 @@ def release_lease(session, name, holder):
 
 def add_delivery(session, deployment_id, attempt, event, url, secret, body,
                  now):
-    session.add(Delivery(deployment_id=deployment_id, attempt=attempt,
-                         event=event, url=url, secret=secret, body=body,
-                         created_at=now, next_try_at=now, tries=[]))
+    """Add a webhook delivery; ``session`` may be a Connection."""
+    session.execute(_ADD_DELIVERY, {
+        'deployment_id': deployment_id, 'attempt': attempt, 'event': event,
+        'url': url, 'secret': secret, 'body': body, 'created_at': now,
+        'next_try_at': now, 'tries': []})
+
+
+_ADD_DELIVERY = sa.insert(Delivery.__table__)
 
 
 def due_deliveries(session, now, limit):

@@ -12,11 +12,21 @@
 
 """How transactions that lost their connection are run again."""
 
+import datetime
+import uuid
+
 import fixtures
 from oslo_db import exception as db_exc
+import sqlalchemy as sa
 import testtools
 
 from heat_deploy.db import engine
+from heat_deploy.db import events
+from heat_deploy.db import models
+from heat_deploy import exception
+from heat_deploy.tests.unit.operations import base
+
+NOW = datetime.datetime(2026, 12, 3, 5, 0, 0)
 
 
 class TestAfterLostConnection(testtools.TestCase):
@@ -74,3 +84,65 @@ class TestAfterLostConnection(testtools.TestCase):
             raise db_exc.DBConnectionError()
         self.assertRaises(engine.LostBeforeCommit,
                           engine._uncommitted(body), object())
+
+
+class TestWriterConnection(base.OperationsTestCase):
+    """writer_connection: a write transaction on a Core connection."""
+
+    def setUp(self):
+        super().setUp()
+        self.name = uuid.uuid4().hex
+
+    def event_ids(self):
+        @engine.reader
+        def read(ctx):
+            return [row.message_id for row in ctx.session.execute(
+                sa.select(models.EventOutbox).where(
+                    models.EventOutbox.event_type == self.name)).scalars()]
+        return read(self.context())
+
+    def lease_names(self):
+        @engine.reader
+        def read(ctx):
+            return ctx.session.execute(
+                sa.select(models.WorkerLease.name).where(
+                    models.WorkerLease.name == self.name)).scalars().all()
+        return read(self.context())
+
+    def add_event(self, ctx, message_id):
+        events.add_event(ctx.connection, message_id, self.name, {}, NOW)
+
+    def test_commits_what_it_wrote(self):
+        @engine.writer_connection
+        def write(ctx):
+            self.assertFalse(hasattr(ctx, 'session') and ctx.session)
+            self.add_event(ctx, 'm1')
+        write(self.context())
+        self.assertEqual(['m1'], self.event_ids())
+
+    def test_a_refusal_rolls_it_back(self):
+        @engine.writer_connection
+        def write(ctx):
+            self.add_event(ctx, 'm1')
+            raise exception.DeploymentNotFound(deployment_id='d')
+        self.assertRaises(exception.DeploymentNotFound, write,
+                          self.context())
+        self.assertEqual([], self.event_ids())
+
+    def test_a_session_writer_inside_joins_its_transaction(self):
+        @engine.writer
+        def add_lease(ctx):
+            ctx.session.add(models.WorkerLease(name=self.name))
+
+        @engine.writer_connection
+        def write(ctx, fail):
+            self.add_event(ctx, 'm1')
+            add_lease(ctx)
+            if fail:
+                raise exception.DeploymentNotFound(deployment_id='d')
+        self.assertRaises(exception.DeploymentNotFound, write,
+                          self.context(), True)
+        self.assertEqual(([], []), (self.event_ids(), self.lease_names()))
+        write(self.context(), False)
+        self.assertEqual((['m1'], [self.name]),
+                         (self.event_ids(), self.lease_names()))
