@@ -28,7 +28,6 @@ from oslo_db import exception as db_exc
 from oslo_db.sqlalchemy import utils as db_utils
 from oslo_utils import timeutils
 import sqlalchemy as sa
-from sqlalchemy import orm
 
 from heat_deploy.db import attempts
 from heat_deploy.db import models
@@ -67,11 +66,20 @@ class Deployment(object):
         for name in self.FIELDS:
             setattr(self, name, getattr(row, name))
         self.transport = row.signal_transport
-        self.etag = str(row.generation)
         # Set by the create or PUT that set the webhook secret, which
         # shows it once.
         self.new_notify_secret = None
-        ending = lifecycle.passed_deadline(self, now or timeutils.utcnow())
+        self._settle(now or timeutils.utcnow())
+
+    def changed(self, values, now):
+        """Take the values just written to the deployment's row."""
+        for name, value in values.items():
+            setattr(self, name, value)
+        self._settle(now)
+
+    def _settle(self, now):
+        self.etag = str(self.generation)
+        ending = lifecycle.passed_deadline(self, now)
         if ending is not None:
             _end(self, ending)
         if self.status == lifecycle.IN_PROGRESS:
@@ -131,35 +139,41 @@ def fetch(session, ctx, deployment_id, stack_user_role, for_update=False):
     return row
 
 
-def fetch_with_config(session, ctx, deployment_id, stack_user_role):
-    """The visible deployment row, locked, and its config's document.
+def fetch_with_config(connection, ctx, deployment_id, stack_user_role, now):
+    """The visible deployment, locked, and its config's document.
 
-    One statement: the signal path's only read. On PostgreSQL only the
-    deployment row is locked; MariaDB and MySQL 5.7 cannot name the table
-    to lock, and lock the config row too, for as long as the signal
-    transaction lasts.
+    One statement, the signal path's only read, on a SQLAlchemy Core
+    connection: the signal path writes with store_signal_result, and a
+    branch that changes more reads the row again in a session with
+    fetch(for_update=True). On PostgreSQL
+    only the deployment row is locked; MariaDB and MySQL 5.7 cannot name
+    the table to lock, and lock the config row too, for as long as the
+    signal transaction lasts.
 
+    :returns: (Deployment, the config's document).
     :raises heat_deploy.exception.DeploymentNotFound: missing or not
         visible to the caller.
     """
-    found = session.execute(_locked_with_config(
-        session.get_bind().dialect.name, ctx.is_admin,
+    found = connection.execute(_locked_with_config(
+        connection.dialect.name, ctx.is_admin,
         stack_user_role in ctx.roles), {
             'deployment_id': deployment_id, 'project_id': ctx.project_id,
     }).one_or_none()
     if found is None:
         raise exception.DeploymentNotFound(deployment_id=deployment_id)
-    return found
+    return Deployment(found, now), found.config
 
 
 @functools.lru_cache(maxsize=None)
 def _locked_with_config(dialect_name, is_admin, stack_user):
     """The statement of fetch_with_config, built once per kind of caller."""
-    lock = {'of': Model} if dialect_name == 'postgresql' else {}
-    return sa.select(Model, Config.config).join(
-        Config, Config.id == Model.config_id).where(
-        Model.id == sa.bindparam('deployment_id'),
-        _visible_to(is_admin, stack_user, sa.bindparam('project_id'))
+    configs = Config.__table__
+    lock = {'of': _TABLE} if dialect_name == 'postgresql' else {}
+    return sa.select(*_TABLE.c, configs.c.config).join(
+        configs, configs.c.id == _TABLE.c.config_id).where(
+        _TABLE.c.id == sa.bindparam('deployment_id'),
+        _visible_to(is_admin, stack_user, sa.bindparam('project_id'),
+                    _TABLE.c)
     ).with_for_update(**lock)
 
 
@@ -296,27 +310,26 @@ def insert(session, ctx, deployment_id, values):
     return row
 
 
-def update(session, ctx, deployment_id, values, stack_user_role, now,
+def update(connection, ctx, deployment_id, values, stack_user_role, now,
            if_match=None):
     """Store new values as one UPDATE; returns the row after it.
 
     The hot path of the API (every agent's status report), so it is one
-    statement built once per kind of change and of caller, run without
-    the ORM; on databases that have UPDATE ... RETURNING (PostgreSQL,
+    statement built once per kind of change and of caller, run on a Core
+    connection; on databases that have UPDATE ... RETURNING (PostgreSQL,
     SQLite) it also reads the row back, elsewhere a SELECT follows.
 
-    :param values: columns to set, already validated.
+    :param values: columns to set, already validated; not config_id,
+        which changes the server's document (a PUT that names one reads
+        the row first).
     :param now: the change's time (updated_at, and ended_at when the
         status ends the attempt).
     :param if_match: generations the caller's copy may have (from
         If-Match); None applies the change whatever the current one is.
     :raises heat_deploy.exception.DeploymentNotFound: not visible.
     :raises heat_deploy.exception.PreconditionFailed: changed meanwhile.
-    :raises heat_deploy.exception.Invalid: the config named was deleted
-        after it was checked.
     :returns: the row as a read-only SQLAlchemy Row.
     """
-    connection = session.connection()
     dialect = connection.dialect
     stack_user = stack_user_role in ctx.roles
     statement = _update_statement(
@@ -326,10 +339,7 @@ def update(session, ctx, deployment_id, values, stack_user_role, now,
     params = {'v_' + name: value for name, value in values.items()}
     params.update(deployment_id=deployment_id, project_id=ctx.project_id,
                   now=now, if_match=list(if_match or ()))
-    try:
-        result = connection.execute(statement, params)
-    except db_exc.DBReferenceError:
-        raise config_not_found(values['config_id'])
+    result = connection.execute(statement, params)
     if dialect.update_returning:
         row = result.one_or_none()
         changed = row is not None
@@ -343,8 +353,6 @@ def update(session, ctx, deployment_id, values, stack_user_role, now,
             raise exception.DeploymentNotFound(deployment_id=deployment_id)
     if not changed:
         raise precondition_failed(row)
-    if 'config_id' in values:
-        server_metadata.touch(session, row.tenant, row.server_id)
     return row
 
 
@@ -413,22 +421,21 @@ def save(session, row):
         raise config_not_found(config_id)
 
 
-def store_signal_result(session, row, values, now):
-    """Write what a signal changed in the locked row ``row``.
+def store_signal_result(connection, item, values, now):
+    """Write what a signal changed in the locked deployment ``item``.
 
-    One UPDATE by primary key, built once and run without the ORM's unit
-    of work (the signal path's only write); the row is locked, so the
-    generation it was read with is the current one. ``row`` takes the same
-    values as committed ones, so no flush writes them again.
+    One UPDATE by primary key, built once (the signal path's only write);
+    the row is locked, so the generation it was read with is the current
+    one. ``item`` takes the values written.
 
+    :param item: the Deployment fetch_with_config read.
     :param values: output_values, status, status_reason and ended_at.
     """
-    values = dict(values, updated_at=now, generation=row.generation + 1)
+    values = dict(values, updated_at=now, generation=item.generation + 1)
     params = {'v_' + name: value for name, value in values.items()}
-    params['deployment_id'] = row.id
-    session.execute(_STORE_SIGNAL_RESULT, params)
-    for name, value in values.items():
-        orm.attributes.set_committed_value(row, name, value)
+    params['deployment_id'] = item.id
+    connection.execute(_STORE_SIGNAL_RESULT, params)
+    item.changed(values, now)
 
 
 _STORE_SIGNAL_RESULT = sa.update(_TABLE).where(

@@ -426,22 +426,28 @@ class Deployments(object):
         self.events.deployment(session, ctx, 'cancel', after, now)
         return after
 
-    @engine.writer
+    @engine.writer_connection
     def _update(self, ctx, deployment_id, changes, if_match):
-        session = ctx.session
         now = timeutils.utcnow()
-        row = queries.update(session, ctx, deployment_id, changes,
+        row = queries.update(ctx.connection, ctx, deployment_id, changes,
                              self.stack_user_role, now, if_match=if_match)
         if lifecycle.passed_deadline(row, now) is not None:
             # The next write after a passed deadline stores it.
-            row = queries.fetch(session, ctx, deployment_id,
-                                self.stack_user_role, for_update=True)
-            self._store_passed_deadline(session, ctx, row, now)
-        after = queries.Deployment(row, now)
-        self.events.deployment(session, ctx, 'update', after, now)
-        if 'status' in changes and row.ended_at == now:
-            self.events.ended(session, ctx, after, now)
+            after = self._store_deadline_of(ctx, deployment_id, now)
+        else:
+            after = queries.Deployment(row, now)
+        self.events.deployment(ctx.connection, ctx, 'update', after, now)
+        if 'status' in changes and after.ended_at == now:
+            self.events.ended(ctx.connection, ctx, after, now)
         return after
+
+    @engine.writer
+    def _store_deadline_of(self, ctx, deployment_id, now):
+        """Store the passed deadline of a deployment; returns it after."""
+        row = queries.fetch(ctx.session, ctx, deployment_id,
+                            self.stack_user_role, for_update=True)
+        self._store_passed_deadline(ctx.session, ctx, row, now)
+        return queries.Deployment(row, now)
 
     def _store_passed_deadline(self, session, ctx, row, now):
         """Store a passed deadline of a locked row, and tell it."""
@@ -639,7 +645,7 @@ class Deployments(object):
             LOG.info('Signal: %s', result.describe(deployment_id))
         return result, after
 
-    @engine.writer
+    @engine.writer_connection
     def _apply_signal(self, ctx, deployment_id, details, attempt=None,
                       read_signal=None):
         """Apply a server's signal with Heat's rules (see signal_rules).
@@ -660,41 +666,54 @@ class Deployments(object):
         :returns: (SignalResult or None if ignored, Deployment after,
             the reason it was refused or None).
         """
-        session = ctx.session
-        row, config = queries.fetch_with_config(
-            session, ctx, deployment_id, self.stack_user_role)
+        connection = ctx.connection
         now = timeutils.utcnow()
+        current, config = queries.fetch_with_config(
+            connection, ctx, deployment_id, self.stack_user_role, now)
         if read_signal is not None:
-            details = read_signal(queries.Deployment(row, now))
-        if attempt is not None and attempt < row.attempt:
-            kept = attempt_queries.keep_late_outputs(session, row.id,
-                                                     attempt, details)
-            return None, queries.Deployment(row, now), (
-                lifecycle.refusal_reason(
-                    row.id, lifecycle.superseded_reason(row.attempt),
-                    attempt, kept))
-        self._store_passed_deadline(session, ctx, row, now)
-        if row.ended_by is not None:
-            row.late_output_values = dict(row.late_output_values or {},
-                                          **details)
-            queries.save(session, row)
-            return None, queries.Deployment(row, now), (
-                lifecycle.refusal_reason(row.id, row.status_reason,
-                                         row.attempt))
+            details = read_signal(current)
+        if ((attempt is not None and attempt < current.attempt)
+                or current.ended_by is not None):
+            after, refusal = self._keep_late_signal(ctx, current, details,
+                                                    attempt, now)
+            return None, after, refusal
         declared = (config or {}).get('outputs', [])
-        result = signal_rules.apply(row.status, row.output_values, declared,
-                                    details)
+        result = signal_rules.apply(current.status, current.output_values,
+                                    declared, details)
         if result is not None:
-            queries.store_signal_result(session, row, {
+            queries.store_signal_result(connection, current, {
                 'output_values': result.output_values,
                 'status': result.status,
                 'status_reason': result.status_reason,
                 'ended_at': now}, now)
-            after = queries.Deployment(row, now)
-            self.events.deployment(session, ctx, 'signal', after, now)
-            self.events.ended(session, ctx, after, now)
-            return result, after, None
-        return result, queries.Deployment(row, now), None
+            self.events.deployment(connection, ctx, 'signal', current, now)
+            self.events.ended(connection, ctx, current, now)
+        return result, current, None
+
+    @engine.writer
+    def _keep_late_signal(self, ctx, current, details, attempt, now):
+        """Keep what a refused signal carried: as an earlier attempt's
+        late outputs, or as the current one's if the service ended it (a
+        cancel, or a deadline that passed, which is stored now).
+
+        :param current: the locked deployment, as _apply_signal read it.
+        :returns: (Deployment after, the reason the signal was refused).
+        """
+        session = ctx.session
+        if attempt is not None and attempt < current.attempt:
+            kept = attempt_queries.keep_late_outputs(session, current.id,
+                                                     attempt, details)
+            return current, lifecycle.refusal_reason(
+                current.id, lifecycle.superseded_reason(current.attempt),
+                attempt, kept)
+        row = queries.fetch(session, ctx, current.id, self.stack_user_role,
+                            for_update=True)
+        self._store_passed_deadline(session, ctx, row, now)
+        row.late_output_values = dict(row.late_output_values or {},
+                                      **details)
+        queries.save(session, row)
+        return queries.Deployment(row, now), lifecycle.refusal_reason(
+            row.id, row.status_reason, row.attempt)
 
     # The worker
 
