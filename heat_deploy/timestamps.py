@@ -12,11 +12,15 @@
 
 """Heat's timestamp format, shared by the API, events and commands."""
 
-FORMAT = '%Y-%m-%dT%H:%M:%SZ'
-
 
 def format_time(value):
-    """A naive UTC time as Heat shows it (whole seconds, literal Z); None
-    stays None.
+    """A naive UTC time as Heat shows it (whole seconds, literal Z:
+    ``2026-12-03T05:01:02Z``); None stays None.
+
+    isoformat gives the text of Heat's strftime('%Y-%m-%dT%H:%M:%SZ') at
+    a third of the cost, which counts in lists and metadata documents of
+    many items.
     """
-    return value.strftime(FORMAT) if value is not None else None
+    if value is None:
+        return None
+    return value.isoformat(timespec='seconds') + 'Z'
