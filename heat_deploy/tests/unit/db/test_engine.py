@@ -110,7 +110,10 @@ class TestWriterConnection(base.OperationsTestCase):
         return read(self.context())
 
     def add_event(self, ctx, message_id):
-        events.add_event(ctx.connection, message_id, self.name, {}, NOW)
+        # A payload as the service writes them: other tests read the
+        # outbox too.
+        events.add_event(ctx.connection, message_id, self.name,
+                         {'tenant_id': self.project}, NOW)
 
     def test_commits_what_it_wrote(self):
         @engine.writer_connection
