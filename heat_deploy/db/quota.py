@@ -64,8 +64,9 @@ _EXISTS = sa.select(USAGE.c.project_id).where(
     USAGE.c.project_id == sa.bindparam('project'))
 
 
-def take(session, ctx, kind, limit):
-    """Count one more object of ``kind`` for the caller's project.
+def take(connection, ctx, kind, limit):
+    """Count one more object of ``kind`` for the caller's project, on the
+    Core connection of the transaction that inserts it.
 
     Admins are not limited, as in Heat, but are counted. Call it in the
     transaction that inserts the object, before the insert.
@@ -77,7 +78,6 @@ def take(session, ctx, kind, limit):
         missing (its first create).
     """
     limited = limit >= 0 and not ctx.is_admin
-    connection = session.connection()
     counted = connection.execute(_count_statement(kind, limited), {
         'project': ctx.project_id, 'limit': limit}).rowcount
     if counted == 1:

@@ -33,13 +33,13 @@ def visible(ctx):
     return Model.tenant == ctx.project_id
 
 
-def check_quota(session, ctx, limit):
+def check_quota(connection, ctx, limit):
     """Count one more config of the caller's project (see quota.take)."""
-    quota.take(session, ctx, quota.CONFIGS, limit)
+    quota.take(connection, ctx, quota.CONFIGS, limit)
 
 
-def insert(session, ctx, name, group, document):
-    """Add a config owned by the caller's project.
+def insert(connection, ctx, name, group, document):
+    """Add a config owned by the caller's project, on a Core connection.
 
     :param document: the stored document (config, inputs, outputs,
         options), already validated.
@@ -49,7 +49,7 @@ def insert(session, ctx, name, group, document):
               'created_at': timeutils.utcnow(), 'name': name,
               'group': group, 'config': document, 'tenant': ctx.project_id}
     # Without the ORM's unit of work, which costs more than the INSERT.
-    session.connection().execute(_INSERT, values)
+    connection.execute(_INSERT, values)
     return Model(**values)
 
 

@@ -288,7 +288,7 @@ def check_quota(session, ctx, limit):
     """Count one more deployment of the caller's project (see
     quota.take).
     """
-    quota.take(session, ctx, quota.DEPLOYMENTS, limit)
+    quota.take(session.connection(), ctx, quota.DEPLOYMENTS, limit)
 
 
 def insert(session, ctx, deployment_id, values):

@@ -84,7 +84,7 @@ class Configs(object):
         self.conf = conf
         self.events = events
 
-    @engine.writer
+    @engine.writer_connection
     def create(self, ctx, name, group, document):
         """Create a config owned by the caller's project.
 
@@ -92,10 +92,10 @@ class Configs(object):
         :raises heat_deploy.exception.RequestLimitExceeded: quota reached.
         :returns: the new row.
         """
-        queries.check_quota(ctx.session, ctx,
+        queries.check_quota(ctx.connection, ctx,
                             self.conf.quota.max_software_configs_per_tenant)
-        row = queries.insert(ctx.session, ctx, name, group, document)
-        self.events.config(ctx.session, ctx, 'create', row,
+        row = queries.insert(ctx.connection, ctx, name, group, document)
+        self.events.config(ctx.connection, ctx, 'create', row,
                            timeutils.utcnow())
         return row
 

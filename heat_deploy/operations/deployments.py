@@ -782,13 +782,15 @@ class Deployments(object):
                 action, derivation_):
         """Insert the derived config; returns its id."""
         config_queries.check_quota(
-            session, ctx, self.conf.quota.max_software_configs_per_tenant)
+            session.connection(), ctx,
+            self.conf.quota.max_software_configs_per_tenant)
         source = self._check_config(session, ctx, source_id)
         name, group, document = derivation.derive(
             dict(source.config or {}, name=source.name, group=source.group),
             input_values, server_id, action, derivation_.transport,
             derivation_.transport_inputs, derivation_.secret_box)
-        return config_queries.insert(session, ctx, name, group, document).id
+        return config_queries.insert(session.connection(), ctx, name, group,
+                                     document).id
 
     def _derivation(self, driver, transport_inputs):
         return derivation.Derivation(driver.name, transport_inputs,
