@@ -172,7 +172,10 @@ def writer_connection(function):
     makes: the session's unit of work would add CPU and nothing else.
 
     A @writer function called inside it joins its transaction with a
-    session on the same connection. A refusal needs no early rollback
+    session on the same connection. That session's commit is not the
+    transaction's, yet SQLAlchemy's after_commit hooks run at it, so
+    nothing whose listeners act on a commit (server_metadata.touch) may be
+    called in such a session. A refusal needs no early rollback
     here (see _uncommitted): the enginefacade's rollback of a connection
     raises what it meets, a deadlock included, without logging it.
     """

@@ -145,10 +145,9 @@ def fetch_with_config(connection, ctx, deployment_id, stack_user_role, now):
     One statement, the signal path's only read, on a SQLAlchemy Core
     connection: the signal path writes with store_signal_result, and a
     branch that changes more reads the row again in a session with
-    fetch(for_update=True). On PostgreSQL
-    only the deployment row is locked; MariaDB and MySQL 5.7 cannot name
-    the table to lock, and lock the config row too, for as long as the
-    signal transaction lasts.
+    fetch(for_update=True). On PostgreSQL only the deployment row is
+    locked; MariaDB and MySQL 5.7 cannot name the table to lock, and lock
+    the config row too, for as long as the signal transaction lasts.
 
     :returns: (Deployment, the config's document).
     :raises heat_deploy.exception.DeploymentNotFound: missing or not
