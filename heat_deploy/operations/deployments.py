@@ -433,7 +433,8 @@ class Deployments(object):
                              self.stack_user_role, now, if_match=if_match)
         if lifecycle.passed_deadline(row, now) is not None:
             # The next write after a passed deadline stores it.
-            after = self._store_deadline_of(ctx, deployment_id, now)
+            after = queries.Deployment(self._store_deadline_of(
+                ctx, deployment_id, now), now)
         else:
             after = queries.Deployment(row, now)
         self.events.deployment(ctx.connection, ctx, 'update', after, now)
@@ -443,11 +444,13 @@ class Deployments(object):
 
     @engine.writer
     def _store_deadline_of(self, ctx, deployment_id, now):
-        """Store the passed deadline of a deployment; returns it after."""
+        """Lock a deployment's row in the session and store its passed
+        deadline, if one passed; returns the row.
+        """
         row = queries.fetch(ctx.session, ctx, deployment_id,
                             self.stack_user_role, for_update=True)
         self._store_passed_deadline(ctx.session, ctx, row, now)
-        return queries.Deployment(row, now)
+        return row
 
     def _store_passed_deadline(self, session, ctx, row, now):
         """Store a passed deadline of a locked row, and tell it."""
@@ -706,9 +709,7 @@ class Deployments(object):
             return current, lifecycle.refusal_reason(
                 current.id, lifecycle.superseded_reason(current.attempt),
                 attempt, kept)
-        row = queries.fetch(session, ctx, current.id, self.stack_user_role,
-                            for_update=True)
-        self._store_passed_deadline(session, ctx, row, now)
+        row = self._store_deadline_of(ctx, current.id, now)
         row.late_output_values = dict(row.late_output_values or {},
                                       **details)
         queries.save(session, row)
