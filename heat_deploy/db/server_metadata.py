@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from heat_deploy.db import models
+from heat_deploy.db import prepared
 
 Model = models.ServerMetadata
 
@@ -148,16 +149,15 @@ def poll_state(connection, tenant, server_id):
 
     :param connection: a SQLAlchemy Connection.
     """
-    return connection.execute(
-        _POLL_STATE, {'tenant': tenant, 'server_id': server_id}
-    ).one_or_none()
+    return _POLL_STATE.one_or_none(
+        connection, {'tenant': tenant, 'server_id': server_id})
 
 
-_POLL_STATE = sa.select(
+_POLL_STATE = prepared.PreparedSelect(sa.select(
     Model.credential_generation, Model.revision, Model.last_modified,
     Model.metadata_transport).where(
     Model.tenant == sa.bindparam('tenant'),
-    Model.server_id == sa.bindparam('server_id'))
+    Model.server_id == sa.bindparam('server_id')), name='PollStateRow')
 
 
 def ensure(session, tenant, server_id):

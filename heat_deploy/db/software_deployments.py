@@ -31,6 +31,7 @@ import sqlalchemy as sa
 
 from heat_deploy.db import attempts
 from heat_deploy.db import models
+from heat_deploy.db import prepared
 from heat_deploy.db import quota
 from heat_deploy.db import server_metadata
 from heat_deploy.db import software_configs
@@ -528,8 +529,8 @@ def server_configs(connection, server_id, ctx=None, stack_user_role=None,
     else:
         statement = _server_configs_statement(True, False, False)
         project_id = tenant
-    found = connection.execute(statement, {
-        'server_id': server_id, 'project_id': project_id}).all()
+    found = statement.rows(connection, {'server_id': server_id,
+                                        'project_id': project_id})
     configs = sorted(found, key=lambda row: (row.name is not None,
                                              row.name or '', row.id))
     return configs, all(row.delivered_at is not None
@@ -539,7 +540,7 @@ def server_configs(connection, server_id, ctx=None, stack_user_role=None,
 
 @functools.lru_cache(maxsize=None)
 def _server_configs_statement(by_tenant, is_admin, stack_user):
-    """The SELECT of server_configs(), without the ORM, built once.
+    """The prepared SELECT of server_configs(), built once.
 
     :param by_tenant: the project is the deployments' owner (the metadata
         URL); otherwise whose deployments the caller sees.
@@ -548,10 +549,10 @@ def _server_configs_statement(by_tenant, is_admin, stack_user):
     project_id = sa.bindparam('project_id')
     owner = (_TABLE.c.tenant == project_id if by_tenant
              else _visible_to(is_admin, stack_user, project_id, _TABLE.c))
-    return sa.select(*configs.c, _TABLE.c.status,
-                     _TABLE.c.delivered_at).join(
+    return prepared.PreparedSelect(sa.select(
+        *configs.c, _TABLE.c.status, _TABLE.c.delivered_at).join(
         _TABLE, _TABLE.c.config_id == configs.c.id).where(
         _TABLE.c.server_id == sa.bindparam('server_id'),
         sa.or_(_TABLE.c.ended_by.is_(None),
                _TABLE.c.ended_by != lifecycle.CANCELLED),
-        owner)
+        owner), name='ServerConfig')

@@ -27,6 +27,7 @@ import testtools
 
 from heat_deploy import context
 from heat_deploy.db import engine
+from heat_deploy.db import prepared
 from heat_deploy.tests import db_fixture
 from heat_deploy.tests.functional.fixtures import service
 
@@ -113,6 +114,17 @@ def _poll_session_id(ctx):
     return ctx.connection.execute(sa.text(SESSION_ID[BACKEND])).scalar()
 
 
+_PREPARED_SESSION_ID = {
+    backend: prepared.PreparedSelect(
+        sa.text(sql).columns(sa.column('id', sa.Integer)))
+    for backend, sql in SESSION_ID.items()}
+
+
+@engine.reader_connection
+def _prepared_poll_session_id(ctx):
+    return _PREPARED_SESSION_ID[BACKEND].rows(ctx.connection, {})[0].id
+
+
 @engine.reader_connection
 def _poll_value(ctx, table):
     return ctx.connection.execute(
@@ -163,6 +175,17 @@ class TestPollReads(testtools.TestCase):
         with self.admin.connect() as connection:
             connection.exec_driver_sql(KILL[BACKEND] % first)
         replaced = _poll_session_id(context.get_admin_context())
+        self.assertNotEqual(first, replaced)
+
+    def test_a_prepared_poll_on_a_dead_connection_runs_again(self):
+        # The metadata reads run on the driver's cursor: the driver's
+        # error still ends as oslo.db's, and the read runs again.
+        first = _prepared_poll_session_id(context.get_admin_context())
+        self.assertEqual(first, _prepared_poll_session_id(
+            context.get_admin_context()))
+        with self.admin.connect() as connection:
+            connection.exec_driver_sql(KILL[BACKEND] % first)
+        replaced = _prepared_poll_session_id(context.get_admin_context())
         self.assertNotEqual(first, replaced)
 
     def test_polls_run_in_autocommit_mode(self):
