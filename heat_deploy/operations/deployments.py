@@ -177,8 +177,8 @@ class Deployments(object):
         return configs
 
     @engine.reader_connection
-    def _server_configs(self, ctx, server_id):
-        return queries.server_configs(ctx.connection, server_id, ctx=ctx,
+    def _server_configs(self, ctx, server_id, connection):
+        return queries.server_configs(connection, server_id, ctx=ctx,
                                       stack_user_role=self.stack_user_role)
 
     @engine.writer

@@ -238,8 +238,8 @@ class MetadataPusher(object):
             after = keys[-1]
 
     @engine.reader_connection
-    def _work(self, ctx, after, renew_before):
-        return queries.queue_work(ctx.connection, after, BATCH,
+    def _work(self, ctx, after, renew_before, connection):
+        return queries.queue_work(connection, after, BATCH,
                                   renew_before)
 
     # Posting at once, after the commit

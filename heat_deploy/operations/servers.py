@@ -239,14 +239,14 @@ class Servers(object):
                        zaqar_password=sealed)
 
     @engine.reader_connection
-    def check_url(self, ctx, tenant, server_id, params):
+    def check_url(self, ctx, tenant, server_id, params, connection):
         """The server's PollState, if its URL's signature holds.
 
         :param params: the URL's query parameters.
         :raises heat_deploy.capability.CapabilityMissing: no signature.
         :raises heat_deploy.capability.CapabilityDenied: forged or revoked.
         """
-        row = queries.poll_state(ctx.connection, tenant, server_id)
+        row = queries.poll_state(connection, tenant, server_id)
         # No row: no URL was ever handed out for this server, so any
         # signature is forged; checking against generation 0 refuses it.
         capability.check_metadata(self.signer, tenant, server_id, params,
@@ -271,8 +271,8 @@ class Servers(object):
         return configs
 
     @engine.reader_connection
-    def _configs(self, ctx, tenant, server_id):
-        return deployment_queries.server_configs(ctx.connection, server_id,
+    def _configs(self, ctx, tenant, server_id, connection):
+        return deployment_queries.server_configs(connection, server_id,
                                                  tenant=tenant)
 
     @engine.writer
@@ -294,7 +294,7 @@ class Servers(object):
         return self._settings(base_url, tenant, server_id, poll.generation)
 
     @engine.reader_connection
-    def state(self, ctx, tenant, server_id):
+    def state(self, ctx, tenant, server_id, connection):
         """The server's MetadataState, or None if it has none."""
-        row = queries.get(ctx.connection, tenant, server_id)
+        row = queries.get(connection, tenant, server_id)
         return None if row is None else MetadataState(row)

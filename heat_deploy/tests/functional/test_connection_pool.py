@@ -110,8 +110,8 @@ class TestDeadPooledConnections(testtools.TestCase):
 
 
 @engine.reader_connection
-def _poll_session_id(ctx):
-    return ctx.connection.execute(sa.text(SESSION_ID[BACKEND])).scalar()
+def _poll_session_id(ctx, connection):
+    return connection.execute(sa.text(SESSION_ID[BACKEND])).scalar()
 
 
 _PREPARED_SESSION_ID = {
@@ -121,13 +121,13 @@ _PREPARED_SESSION_ID = {
 
 
 @engine.reader_connection
-def _prepared_poll_session_id(ctx):
-    return _PREPARED_SESSION_ID[BACKEND].rows(ctx.connection, {})[0].id
+def _prepared_poll_session_id(ctx, connection):
+    return _PREPARED_SESSION_ID[BACKEND].rows(connection, {})[0].id
 
 
 @engine.reader_connection
-def _poll_value(ctx, table):
-    return ctx.connection.execute(
+def _poll_value(ctx, table, connection):
+    return connection.execute(
         sa.text('SELECT n FROM %s' % table)).scalar()
 
 

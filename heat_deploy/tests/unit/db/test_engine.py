@@ -149,3 +149,50 @@ class TestWriterConnection(base.OperationsTestCase):
         write(self.context(), False)
         self.assertEqual((['m1'], [self.name]),
                          (self.event_ids(), self.lease_names()))
+
+
+class TestReaderConnection(base.OperationsTestCase):
+    """reader_connection: one read on a Connection handed to the function."""
+
+    def setUp(self):
+        super().setUp()
+        self.name = uuid.uuid4().hex
+
+    def test_reads_on_a_connection_of_the_polls_pool(self):
+        @engine.reader_connection
+        def read(ctx, value, connection):
+            self.assertIs(engine.polls.reader.get_engine(),
+                          connection.engine)
+            # No transaction context: nothing here may expect one.
+            self.assertRaises(AttributeError, getattr, ctx,
+                              'transaction_ctx')
+            return connection.execute(sa.select(sa.literal(value))).scalar()
+        self.assertEqual(7, read(self.context(), 7))
+
+    def test_a_read_inside_a_write_sees_what_it_wrote(self):
+        @engine.reader_connection
+        def lease_names(ctx, connection):
+            return connection.execute(
+                sa.select(models.WorkerLease.name).where(
+                    models.WorkerLease.name == self.name)).scalars().all()
+
+        @engine.writer
+        def add_lease_and_read(ctx):
+            ctx.session.add(models.WorkerLease(name=self.name))
+            ctx.session.flush()
+            return lease_names(ctx)
+        self.assertEqual([self.name], add_lease_and_read(self.context()))
+
+    def test_a_lost_connection_runs_it_again(self):
+        self.useFixture(fixtures.MockPatch(
+            'heat_deploy.db.engine.time.sleep'))
+        calls = []
+
+        @engine.reader_connection
+        def read(ctx, connection):
+            calls.append(connection)
+            if len(calls) == 1:
+                raise db_exc.DBConnectionError()
+            return 'read'
+        self.assertEqual('read', read(self.context()))
+        self.assertEqual(2, len(calls))
