@@ -14,8 +14,9 @@
 
 Operations (heat_deploy.operations) open transactions with ``@reader`` and
 ``@writer``; the queries (the other heat_deploy.db modules) run in the
-session those give the request context, or, for the hot paths, on the
-connection that ``@reader_connection`` and ``@writer_connection`` give it.
+session those give the request context, or, for the hot paths, on a
+connection: the one ``@writer_connection`` gives the request context, or
+the one ``@reader_connection`` hands the function it decorates.
 """
 
 import functools

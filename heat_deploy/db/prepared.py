@@ -35,6 +35,7 @@ and does the rest once:
 
 import collections
 import logging
+import weakref
 
 import sqlalchemy as sa
 
@@ -53,7 +54,9 @@ class PreparedSelect(object):
         self.statement = statement
         self.row = collections.namedtuple(
             name, [column.key for column in statement.selected_columns])
-        self._compiled = {}
+        # By dialect: an engine made anew (the tests make many) has a new
+        # one, and the old one's compiled form goes with it.
+        self._compiled = weakref.WeakKeyDictionary()
 
     def rows(self, connection, values):
         """All rows the statement selects with ``values``.
