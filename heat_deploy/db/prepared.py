@@ -29,6 +29,13 @@ and does the rest once:
   through Connection.execute, whose error handling (oslo.db's exceptions,
   a lost connection thrown out of the pool) applies as to any statement,
   and whose result is returned if it succeeds this time;
+* on a connection in a transaction, the statement goes through
+  SQLAlchemy from the start: there a driver error may have ended the
+  transaction (a deadlock, or a Galera cluster's certification failure,
+  reported on the next statement), and run again the statement would read
+  in a new one as if nothing had happened; only SQLAlchemy's handling
+  reports it. The reads that agents repeat run on a connection of their
+  own, in autocommit mode;
 * while SQLAlchemy logs the engine's statements ([database]
   connection_debug), every statement goes through it, to be logged.
 """
@@ -64,7 +71,8 @@ class PreparedSelect(object):
         :param connection: a SQLAlchemy Connection.
         :param values: the statement's bound values, by name.
         """
-        if connection.engine.logger.isEnabledFor(logging.INFO):
+        if (connection.in_transaction()
+                or connection.engine.logger.isEnabledFor(logging.INFO)):
             return self._rows_through_sqlalchemy(connection, values)
         dialect = connection.dialect
         try:

@@ -137,6 +137,27 @@ class TestPreparedSelect(testtools.TestCase):
                           ('c', CREATED, ['x'])],
                          [tuple(row) for row in rows])
 
+    def test_in_a_transaction_a_driver_error_is_not_run_again(self):
+        # The error may have ended the transaction: run again, the
+        # statement would read in a new one as if nothing had happened.
+        select = prepared.PreparedSelect(BY_OWNER)
+        with self.engine.connect() as connection:
+            with connection.begin():
+                pooled = connection.connection
+                calls = []
+
+                def cursor():
+                    calls.append(1)
+                    raise self.engine.dialect.loaded_dbapi.OperationalError(
+                        'the transaction was rolled back')
+                with mock.patch.object(pooled, 'cursor', side_effect=cursor):
+                    # SQLAlchemy's error, which oslo.db passes on as it
+                    # is (an OperationalError that is no disconnect).
+                    self.assertRaises(sa.exc.OperationalError, select.rows,
+                                      connection,
+                                      {'owner': 'p1', 'from_id': 'a'})
+        self.assertEqual([1], calls)
+
     def test_statements_are_logged_while_the_engine_logs_them(self):
         logger = self.useFixture(fixtures.FakeLogger(
             name='sqlalchemy.engine.Engine', level=logging.INFO))
