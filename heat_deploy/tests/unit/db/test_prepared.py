@@ -130,7 +130,8 @@ class TestPreparedSelect(testtools.TestCase):
             if failures:
                 raise failures.pop()
             return pooled.dbapi_connection.cursor()
-        with mock.patch.object(pooled, 'cursor', side_effect=cursor):
+        with mock.patch.object(pooled, 'cursor', autospec=True,
+                               side_effect=cursor):
             rows = select.rows(self.connection,
                                {'owner': 'p1', 'from_id': 'a'})
         self.assertEqual([('a', CREATED, {'inputs': [1]}),
@@ -150,7 +151,8 @@ class TestPreparedSelect(testtools.TestCase):
                     calls.append(1)
                     raise self.engine.dialect.loaded_dbapi.OperationalError(
                         'the transaction was rolled back')
-                with mock.patch.object(pooled, 'cursor', side_effect=cursor):
+                with mock.patch.object(pooled, 'cursor', autospec=True,
+                                       side_effect=cursor):
                     # SQLAlchemy's error, which oslo.db passes on as it
                     # is (an OperationalError that is no disconnect).
                     self.assertRaises(sa.exc.OperationalError, select.rows,
