@@ -15,14 +15,14 @@
 The reads that agents and clients repeat all day (a server's metadata, a
 metadata URL's poll) are one indexed SELECT each. Run through SQLAlchemy's
 Connection.execute, the execution context, the result's metadata and a Row
-per row cost a fifth of such a request's CPU, as much again as the driver
-itself. A PreparedSelect keeps what SQLAlchemy gives that matters here,
-and does the rest once:
+per row cost 0.55 million of the 4.05 million instructions of a metadata
+GET of ten deployments (callgrind, MariaDB). A PreparedSelect keeps what
+SQLAlchemy gives that matters here, and does the rest once:
 
 * the statement is a SQLAlchemy Core select, compiled for each dialect
   the first time it runs there;
-* it runs on the cursor of the SQLAlchemy Connection it is given, so in
-  that connection's transaction, from its pool;
+* it runs on the cursor of the SQLAlchemy Connection it is given, from
+  that connection's pool;
 * each column's value goes through the column type's own result
   processor (JSON documents, SQLite's datetimes), as SQLAlchemy would;
 * a driver error is handed back to SQLAlchemy: the statement runs again
