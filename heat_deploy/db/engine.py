@@ -85,10 +85,10 @@ def reader_connection(function):
 
     Run on its own, it reads on a connection of the polls' pool, in
     autocommit mode on MySQL and PostgreSQL (see ``polls``), without the
-    enginefacade's transaction context (a tenth of a metadata GET's CPU,
-    for one statement that needs no transaction), and runs again on a lost
-    connection as @reader does. Called inside another transaction, it
-    reads in that one.
+    enginefacade's transaction context (0.12 million of the 3.5 million
+    instructions of a metadata GET, for one statement that needs no
+    transaction), and runs again on a lost connection as @reader does.
+    Called inside another transaction, it reads in that one.
     """
     context_index = _context_index(function)
 
