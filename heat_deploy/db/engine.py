@@ -75,7 +75,8 @@ def reader(function):
     run again on a new connection. Called inside another transaction, it
     joins that one.
     """
-    return _retried_read(function, context_manager.reader)
+    own = context_manager.reader(function)
+    return _retried_read(function, own, own)
 
 
 def reader_connection(function):
@@ -102,24 +103,18 @@ def reader_connection(function):
     def own(*args, **kwargs):
         with polls.reader.get_engine().connect() as connection:
             return function(*args, connection=connection, **kwargs)
+    return _retried_read(function, own, joined)
 
+
+def _retried_read(function, own, joined):
+    """``function`` read by ``own`` when it opens the read, run again on
+    a lost connection (see _after_lost_connection); by ``joined`` inside
+    another transaction.
+    """
     def outermost(*args, **kwargs):
         return _after_lost_connection(db_exc.DBConnectionError, own,
                                       *args, **kwargs)
     return _joining(function, joined, outermost)
-
-
-def _retried_read(function, mode):
-    """``function`` in a read transaction of ``mode``, run again on a lost
-    connection (see _after_lost_connection); inside another transaction,
-    joined to it.
-    """
-    own = mode(function)
-
-    def outermost(*args, **kwargs):
-        return _after_lost_connection(db_exc.DBConnectionError, own,
-                                      *args, **kwargs)
-    return _joining(function, own, outermost)
 
 
 # Seconds before each run again of a transaction whose connection was
