@@ -104,16 +104,19 @@ class TestStartupChecks(testtools.TestCase):
         Fails the test if it is still running after EXIT_TIMEOUT.
         """
         directory, conf_file = self.write_conf(sections)
-        port = service.free_port()
-        url = 'http://127.0.0.1:%d/healthcheck' % port
+        listener = service.listening_socket()
+        url = 'http://127.0.0.1:%d/healthcheck' % listener.getsockname()[1]
         log_path = os.path.join(directory, 'gunicorn.log')
-        with open(log_path, 'w') as log_file:
+        # Our copy of the socket closes once gunicorn has its own, so that
+        # the port refuses connections when gunicorn exits.
+        with open(log_path, 'w') as log_file, listener:
             process = subprocess.Popen(
                 [os.path.join(BIN, 'gunicorn'), '--workers', str(workers),
-                 '--bind', '127.0.0.1:%d' % port, '--timeout', '60',
+                 '--bind', 'fd://%d' % listener.fileno(), '--timeout', '60',
                  '--no-control-socket', 'heat_deploy.wsgi.api:application'],
                 env=dict(os.environ, HEAT_DEPLOY_CONFIG_FILE=conf_file),
-                stdout=log_file, stderr=subprocess.STDOUT)
+                stdout=log_file, stderr=subprocess.STDOUT,
+                pass_fds=(listener.fileno(),))
         answered = []
         deadline = time.monotonic() + EXIT_TIMEOUT
         while process.poll() is None and time.monotonic() < deadline:
